@@ -1,0 +1,78 @@
+"""The `flashmm` command line. Subcommands load lazily so `flashmm --help` stays fast (no torch import)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from flashmm_engine.config.settings import ConfigError
+
+# command path -> "module:attribute" of a click command; groups are implied by the paths.
+COMMANDS: dict[str, str] = {
+    "replay serve": "flashmm_engine.venues.binance.replay_cli:serve",
+    "replay verify-book": "flashmm_engine.venues.binance.replay_cli:verify_book",
+    "replay watch": "flashmm_engine.venues.binance.replay_cli:watch",
+    "bench feed": "flashmm_engine.marketdata.bench_cli:bench_feed",
+}
+
+GROUP_HELP = {
+    "replay": "Serve and check recorded exchange captures.",
+    "bench": "Benchmarks; each prints one JSON object.",
+    "venue": "Run a venue process (local simulated exchange, Sei stub node).",
+    "model": "Train, evaluate and manage models.",
+    "engine": "The live quoting engine.",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose children are imported only when invoked or listed in help."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lazy = lazy or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self._lazy))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self._lazy:
+            module_name, attr = self._lazy[cmd_name].split(":")
+            command = getattr(importlib.import_module(module_name), attr)
+            if not isinstance(command, click.Command):
+                raise TypeError(f"{self._lazy[cmd_name]} is not a click command")
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+def _build_root() -> click.Group:
+    groups: dict[str, dict[str, str]] = {}
+    top: dict[str, str] = {}
+    for path, target in COMMANDS.items():
+        parts = path.split(" ")
+        if len(parts) == 1:
+            top[parts[0]] = target
+        else:
+            groups.setdefault(parts[0], {})[parts[1]] = target
+
+    @click.group(cls=LazyGroup, lazy=top, context_settings={"help_option_names": ["-h", "--help"]})
+    @click.version_option(package_name="flashmm")
+    def root() -> None:
+        """FlashMM: an ML-assisted market maker for order-book venues."""
+
+    for name, children in sorted(groups.items()):
+        root.add_command(LazyGroup(name=name, lazy=children, help=GROUP_HELP.get(name)))
+    return root
+
+
+cli = _build_root()
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="flashmm", standalone_mode=True)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)

@@ -1,0 +1,1 @@
+"""Live runtime plumbing: clocks, task supervision, backoff, signals."""

@@ -1,0 +1,254 @@
+"""Core domain types shared by every FlashMM layer.
+
+Inside the hot path prices are integer *ticks* and sizes integer *lots*. `Decimal` appears only where
+values cross a venue or config boundary, through `MarketSpec`. Cash and fees are integers in
+*notional units*: one unit is `tick_size * lot_size / NOTIONAL_SCALE` of the quote asset, so that a fee
+rate in parts per million applied to `price_ticks * size_lots` stays an exact integer.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+NOTIONAL_SCALE = 1_000_000
+"""Notional units per (tick x lot) of quote currency; lets ppm fee rates stay exact integers."""
+
+NS_PER_MS = 1_000_000
+NS_PER_S = 1_000_000_000
+
+
+class Side(enum.IntEnum):
+    """Order or book side. The integer value is the sign of the position change of a buy/sell."""
+
+    BUY = 1
+    SELL = -1
+
+    @property
+    def opposite(self) -> Side:
+        return Side.SELL if self is Side.BUY else Side.BUY
+
+    @property
+    def sign(self) -> int:
+        return int(self)
+
+
+class OffTickError(ValueError):
+    """A price or size is not a whole number of ticks or lots."""
+
+
+@dataclass(frozen=True, slots=True)
+class MarketSpec:
+    """Static description of one market: the only place ticks and lots meet decimals."""
+
+    symbol: str
+    tick_size: Decimal
+    lot_size: Decimal
+    base: str = ""
+    quote: str = ""
+
+    def price_to_ticks(self, price: Decimal | str) -> int:
+        return _to_units(Decimal(price), self.tick_size, "price", self.symbol)
+
+    def size_to_lots(self, size: Decimal | str) -> int:
+        return _to_units(Decimal(size), self.lot_size, "size", self.symbol)
+
+    def ticks_to_price(self, ticks: int) -> Decimal:
+        return self.tick_size * ticks
+
+    def lots_to_size(self, lots: int) -> Decimal:
+        return self.lot_size * lots
+
+    def notional_to_quote(self, units: int) -> Decimal:
+        return self.tick_size * self.lot_size * units / NOTIONAL_SCALE
+
+
+def _to_units(value: Decimal, step: Decimal, what: str, symbol: str) -> int:
+    units, remainder = divmod(value, step)
+    if remainder != 0:
+        raise OffTickError(f"{symbol}: {what} {value} is not a multiple of {step}")
+    return int(units)
+
+
+# --- Normalized market events (ARCHITECTURE section 4). Timestamps are ns since the epoch. ---
+
+
+@dataclass(frozen=True, slots=True)
+class BookDelta:
+    """One price level set to an absolute size (0 removes it). `seq` is the venue's update id."""
+
+    ts_exchange: int
+    ts_local: int
+    market: str
+    side: Side
+    price: int
+    size: int
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class BookSnapshot:
+    """A full book image; levels are (price_ticks, size_lots), best first."""
+
+    ts_exchange: int
+    ts_local: int
+    market: str
+    seq: int
+    bids: tuple[tuple[int, int], ...]
+    asks: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    """A public trade. `aggressor_side` is the side of the taker."""
+
+    ts_exchange: int
+    ts_local: int
+    market: str
+    price: int
+    size: int
+    aggressor_side: Side
+    trade_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class TopOfBook:
+    """Best bid and ask as published by the venue (e.g. Binance bookTicker)."""
+
+    ts_exchange: int
+    ts_local: int
+    market: str
+    bid_price: int
+    bid_size: int
+    ask_price: int
+    ask_size: int
+    seq: int
+
+
+MarketEvent = BookDelta | BookSnapshot | Trade | TopOfBook
+
+
+# --- Orders and their lifecycle ---
+
+
+class TimeInForce(enum.Enum):
+    GTC = "gtc"
+    IOC = "ioc"
+    POST_ONLY = "post_only"
+
+
+class Liquidity(enum.Enum):
+    MAKER = "maker"
+    TAKER = "taker"
+
+
+class OrderStatus(enum.Enum):
+    PENDING = "pending"
+    OPEN = "open"
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED)
+
+
+class RejectReason(enum.Enum):
+    NON_POSITIVE_SIZE = "non_positive_size"
+    NON_POSITIVE_PRICE = "non_positive_price"
+    OFF_TICK = "off_tick"
+    UNKNOWN_MARKET = "unknown_market"
+    INSUFFICIENT_BALANCE = "insufficient_balance"
+    DUPLICATE_CLIENT_ID = "duplicate_client_id"
+    UNKNOWN_ORDER = "unknown_order"
+    POST_ONLY_WOULD_CROSS = "post_only_would_cross"
+    SELF_TRADE = "self_trade"
+    MALFORMED = "malformed"
+    RISK = "risk"
+    RATE_LIMIT = "rate_limit"
+    VENUE_ERROR = "venue_error"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """A new limit order. `client_id` is deterministic so that replays deduplicate."""
+
+    client_id: str
+    market: str
+    side: Side
+    price: int
+    size: int
+    tif: TimeInForce = TimeInForce.GTC
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRequest:
+    client_id: str
+    market: str
+
+
+@dataclass(frozen=True, slots=True)
+class OpenOrder:
+    """An order resting at the venue, as reported by a reconciliation query."""
+
+    client_id: str
+    venue_order_id: str
+    market: str
+    side: Side
+    price: int
+    size: int
+    filled: int
+    status: OrderStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    client_id: str
+    venue_order_id: str
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class CancelAck:
+    client_id: str
+    ts: int
+    remaining: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    client_id: str
+    reason: RejectReason
+    detail: str
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """An execution of our order. `fill_id` is unique per venue and makes fills idempotent."""
+
+    fill_id: str
+    client_id: str
+    venue_order_id: str
+    market: str
+    side: Side
+    price: int
+    size: int
+    fee: int
+    liquidity: Liquidity
+    ts: int
+    remaining: int = 0
+
+
+VenueEvent = Ack | CancelAck | Reject | Fill
+
+
+@dataclass(slots=True)
+class AccountState:
+    """Balances in notional units of each market's quote, and positions in lots per market."""
+
+    cash: int = 0
+    positions: dict[str, int] = field(default_factory=dict)

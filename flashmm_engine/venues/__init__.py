@@ -1,0 +1,1 @@
+"""Venue interface and its implementations: sim (default), sei, binance (market data)."""
