@@ -12,10 +12,16 @@ from flashmm_engine.config.settings import ConfigError
 
 # command path -> "module:attribute" of a click command; groups are implied by the paths.
 COMMANDS: dict[str, str] = {
+    "backtest": "flashmm_engine.backtest.cli:backtest",
+    "venue sim": "flashmm_engine.venues.sim.cli:venue_sim",
     "replay serve": "flashmm_engine.venues.binance.replay_cli:serve",
     "replay verify-book": "flashmm_engine.venues.binance.replay_cli:verify_book",
     "replay watch": "flashmm_engine.venues.binance.replay_cli:watch",
     "bench feed": "flashmm_engine.marketdata.bench_cli:bench_feed",
+    "model train": "flashmm_engine.models.cli:train",
+    "model evaluate": "flashmm_engine.models.cli:evaluate",
+    "bench inference": "flashmm_engine.models.bench_cli:inference",
+    "venue sei-stub": "flashmm_engine.venues.sei.stub.cli:sei_stub",
 }
 
 GROUP_HELP = {

@@ -7,6 +7,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from flashmm_engine.config.control import ControlSettings
 from flashmm_engine.config.marketdata import BinanceSettings, RecorderSettings
+from flashmm_engine.config.models import ModelSettings
+from flashmm_engine.config.sei import SeiSettings
+from flashmm_engine.config.sim import SimSettings
 from flashmm_engine.config.services import DatabaseSettings, RedisSettings, TelemetrySettings
 
 
@@ -29,6 +32,9 @@ class Settings(BaseSettings):
     control: ControlSettings = Field(default_factory=ControlSettings)
     binance: BinanceSettings = Field(default_factory=BinanceSettings)
     recorder: RecorderSettings = Field(default_factory=RecorderSettings)
+    models: ModelSettings = Field(default_factory=ModelSettings)
+    sei: SeiSettings = Field(default_factory=SeiSettings)
+    sim: SimSettings = Field(default_factory=SimSettings)
 
 
 def load_settings() -> Settings:

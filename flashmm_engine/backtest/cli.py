@@ -1,0 +1,114 @@
+"""`flashmm backtest`: replay a capture (or a synthetic session) through the sim venue's matching code."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+import orjson
+
+from flashmm_engine.backtest.run import BacktestOptions
+from flashmm_engine.config.settings import load_settings
+from flashmm_engine.telemetry.logs import configure_logging
+
+log = logging.getLogger(__name__)
+
+
+@click.command("backtest")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=False)
+@click.option(
+    "--synthetic", "synthetic_s", type=float, default=None, help="Backtest SECONDS of synthetic flow."
+)
+@click.option(
+    "--market", type=click.Choice(["spot", "usdm"]), default=None, help="Capture market (detected)."
+)
+@click.option("--strategy", type=click.Choice(["fixed"]), default="fixed", show_default=True)
+@click.option("--half-spread-ticks", type=click.IntRange(min=0), default=5, show_default=True)
+@click.option(
+    "--order-size", type=click.IntRange(min=1), default=1, show_default=True, help="Lots per quote."
+)
+@click.option("--max-position", type=click.IntRange(min=1), default=10, show_default=True, help="Lots.")
+@click.option(
+    "--skew-ticks",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Quote shift in ticks per order-size of inventory.",
+)
+@click.option("--decision-ms", type=click.IntRange(min=1), default=200, show_default=True)
+@click.option(
+    "--order-latency-ms",
+    "order_latency",
+    default="10",
+    show_default=True,
+    help="Milliseconds, or file:PATH of recorded latencies in ns.",
+)
+@click.option(
+    "--response-latency-ms", "response_latency", default=None, help="Defaults to the order latency."
+)
+@click.option("--feed-latency-ms", type=click.FloatRange(min=0), default=0.0, show_default=True)
+@click.option("--queue", default="power:2", show_default=True, help="risk-averse | power:N")
+@click.option("--partial-fills/--no-partial-fills", default=False, show_default=True)
+@click.option("--maker-fee-ppm", type=int, default=0, show_default=True)
+@click.option("--taker-fee-ppm", type=int, default=0, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of sampled latencies.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Accepted for clarity: the result is always one JSON object."
+)
+def backtest(
+    file: Path | None,
+    synthetic_s: float | None,
+    market: str | None,
+    strategy: str,
+    half_spread_ticks: int,
+    order_size: int,
+    max_position: int,
+    skew_ticks: int,
+    decision_ms: int,
+    order_latency: str,
+    response_latency: str | None,
+    feed_latency_ms: float,
+    queue: str,
+    partial_fills: bool,
+    maker_fee_ppm: int,
+    taker_fee_ppm: int,
+    seed: int,
+    as_json: bool,
+) -> None:
+    """Backtest the fixed-spread strategy on FILE (a raw capture) or on --synthetic SECONDS."""
+    settings = load_settings()
+    configure_logging(settings.telemetry.log_level, settings.telemetry.log_json)
+    if (file is None) == (synthetic_s is None):
+        raise click.UsageError("give either FILE or --synthetic SECONDS")
+    opts = BacktestOptions(
+        half_spread_ticks=half_spread_ticks,
+        order_size=order_size,
+        max_position=max_position,
+        skew_ticks_per_order=skew_ticks,
+        decision_interval_ms=decision_ms,
+        order_latency=order_latency,
+        response_latency=response_latency,
+        feed_latency_ms=feed_latency_ms,
+        queue=queue,
+        partial_fills=partial_fills,
+        maker_fee_ppm=maker_fee_ppm,
+        taker_fee_ppm=taker_fee_ppm,
+        seed=seed,
+    )
+    try:
+        if file is not None:
+            from flashmm_engine.backtest.run import backtest_capture
+
+            log.info("backtesting %s", file)
+            result = backtest_capture(file, market, opts)
+        else:
+            from flashmm_engine.backtest.synthetic_run import backtest_synthetic
+
+            assert synthetic_s is not None
+            log.info("backtesting %.0f s of synthetic flow", synthetic_s)
+            result = backtest_synthetic(synthetic_s, settings.sim, opts)
+    except (ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    sys.stdout.write(orjson.dumps({"strategy": strategy, **result}).decode() + "\n")

@@ -1,0 +1,39 @@
+"""Settings for model training, export and serving."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+
+class ModelSettings(BaseModel):
+    artifacts_dir: Path = Field(
+        default=Path("models"), description="Root of models/<name>/<version>/ artifacts."
+    )
+    seed: int = Field(default=7, description="Training seed; the same seed and data give the same model.")
+    sample_ms: int = Field(
+        default=50, gt=0, description="Training sample grid in ms (must divide the 200 ms feature tick)."
+    )
+    max_epochs: int = Field(default=200, gt=0, description="Upper bound on training epochs.")
+    patience: int = Field(
+        default=20, gt=0, description="Early stopping: epochs without validation improvement."
+    )
+    hidden: int = Field(
+        default=64, gt=0, description="Hidden width of the MLP (half of it for the seq model)."
+    )
+    learning_rate: float = Field(default=1e-3, gt=0, description="AdamW learning rate.")
+    weight_decay: float = Field(default=1e-3, ge=0, description="AdamW weight decay.")
+    seq_window: int = Field(
+        default=16, ge=5, description="Feature vectors (200 ms apart) the seq model sees."
+    )
+    validation_fraction: float = Field(
+        default=0.2,
+        gt=0,
+        lt=1,
+        description="Last part of the training window used for early stopping + calibration.",
+    )
+    flat_band_ticks: float = Field(
+        default=0.25, gt=0, description="Label flat band: moves up to this many ticks."
+    )
+    latency_budget_us: float = Field(default=200.0, gt=0, description="p99 single-sample inference budget.")

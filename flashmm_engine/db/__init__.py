@@ -1,0 +1,1 @@
+"""The SQL store: engine factory and Alembic migrations (SQLite embedded default, PostgreSQL in production)."""

@@ -1,0 +1,1 @@
+"""Market data: integer order book, raw recorder, normalizer, feed benchmark."""

@@ -1,0 +1,53 @@
+"""`flashmm bench feed FILE`: time the whole feed pipeline (read, parse, sync, book apply, normalize)."""
+
+from __future__ import annotations
+
+import logging
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import click
+import orjson
+
+from flashmm_engine.marketdata.normalize import detect_market, normalize_capture
+from flashmm_engine.telemetry.logs import configure_logging
+from flashmm_engine.venues.binance.markets import as_market
+
+log = logging.getLogger(__name__)
+
+KIB_PER_MIB = 1024
+
+
+@click.command("feed")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--market", type=click.Choice(["spot", "usdm"]), default=None, help="Detected if omitted.")
+@click.option(
+    "--repeat", type=click.IntRange(1, 20), default=3, show_default=True, help="Runs; reports the median."
+)
+def bench_feed(file: Path, market: str | None, repeat: int) -> None:
+    """Normalize FILE end to end REPEAT times in this process; print the median throughput."""
+    configure_logging()
+    resolved = as_market(market) if market else detect_market(file)
+    runs: list[float] = []
+    messages = 0
+    for run in range(repeat):
+        started = time.perf_counter()
+        _, stats = normalize_capture(file, resolved)
+        runs.append(time.perf_counter() - started)
+        messages = stats.messages
+        log.info("run %d/%d: %d messages in %.3fs", run + 1, repeat, messages, runs[-1])
+    seconds = statistics.median(runs)
+    # ru_maxrss is in KiB on Linux
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / KIB_PER_MIB
+    result = {
+        "messages": messages,
+        "seconds": round(seconds, 4),
+        "msgs_per_s": round(messages / seconds),
+        "peak_rss_mb": round(peak_rss_mb, 1),
+        "runs_s": [round(r, 4) for r in runs],
+        "market": resolved,
+    }
+    sys.stdout.write(orjson.dumps(result).decode() + "\n")

@@ -1,0 +1,45 @@
+"""Raw capture files: one `<ts_local_ns> <raw message>` line per received message, gzip or plain."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, cast
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+log = logging.getLogger(__name__)
+
+
+class BadLine(ValueError):
+    """A capture line without a valid `<ts_local_ns> <raw>` prefix."""
+
+
+def open_capture(path: Path) -> IO[bytes]:
+    with path.open("rb") as probe:
+        magic = probe.read(2)
+    if magic == GZIP_MAGIC:
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return path.open("rb")
+
+
+def iter_lines(path: Path) -> Iterator[bytes]:
+    """Non-empty lines of a capture, newline stripped. A truncated gzip tail ends the iteration cleanly."""
+    with open_capture(path) as stream:
+        try:
+            for line in stream:
+                stripped = line.rstrip(b"\r\n")
+                if stripped:
+                    yield stripped
+        except EOFError:
+            # a recorder killed mid-write leaves a truncated gzip member; keep what was complete
+            log.warning("capture %s ends with a truncated gzip member; the partial tail was skipped", path)
+
+
+def split_line(line: bytes) -> tuple[int, bytes]:
+    stamp, sep, raw = line.partition(b" ")
+    if not sep or not stamp.isdigit() or not raw:
+        raise BadLine(f"not '<ts_local_ns> <raw>': {line[:60]!r}")
+    return int(stamp), raw

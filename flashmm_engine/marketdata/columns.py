@@ -1,0 +1,135 @@
+"""Columnar buffers that collect normalized rows as plain lists and turn them into DataFrames at the end.
+
+Per-row objects would dominate the cost of normalizing a capture; list appends and C-level `extend` do not.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from flashmm_engine.venues.binance.messages import BookTicker, DepthDiff, DepthSnapshot, TradeMessage
+
+BOOK_DELTA_COLUMNS = ("ts_exchange", "ts_local", "market", "side", "price", "size", "seq")
+BOOK_SNAPSHOT_COLUMNS = ("ts_exchange", "ts_local", "market", "seq", "side", "price", "size")
+TRADE_COLUMNS = ("ts_exchange", "ts_local", "market", "price", "size", "aggressor_side", "trade_id")
+TOP_OF_BOOK_COLUMNS = (
+    "ts_exchange", "ts_local", "market", "bid_price", "bid_size", "ask_price", "ask_size", "seq",
+)  # fmt: skip
+
+
+class ColumnSink:
+    """A `FeedSink` that buffers every kind of normalized row for one market."""
+
+    def __init__(self, market: str) -> None:
+        self.market = market
+        # book_delta: per-diff header columns plus flat level columns (bids then asks of each diff)
+        self._diff_ts_exchange: list[int] = []
+        self._diff_ts_local: list[int] = []
+        self._diff_seq: list[int] = []
+        self._side_counts: list[int] = []  # bid count, ask count, bid count, ask count, ...
+        self._level_prices: list[int] = []
+        self._level_sizes: list[int] = []
+        self._snapshot_rows: list[tuple[int, int, int, int, int, int]] = []
+        self._trades: tuple[list[int], ...] = ([], [], [], [], [], [])
+        self._tops: tuple[list[int], ...] = ([], [], [], [], [], [], [])
+
+    def on_snapshot(self, ts_local: int, snapshot: DepthSnapshot) -> None:
+        head = (snapshot.ts_exchange, ts_local, snapshot.last_update_id)
+        rows = self._snapshot_rows
+        rows.extend((*head, 1, p, s) for p, s in sorted(snapshot.bids, reverse=True) if s)
+        rows.extend((*head, -1, p, s) for p, s in sorted(snapshot.asks) if s)
+
+    def on_diff(self, ts_local: int, diff: DepthDiff) -> None:
+        self._diff_ts_exchange.append(diff.ts_exchange)
+        self._diff_ts_local.append(ts_local)
+        self._diff_seq.append(diff.final_id)
+        self._side_counts.append(len(diff.bid_prices))
+        self._side_counts.append(len(diff.ask_prices))
+        self._level_prices += diff.bid_prices
+        self._level_prices += diff.ask_prices
+        self._level_sizes += diff.bid_sizes
+        self._level_sizes += diff.ask_sizes
+
+    def on_book_ticker(self, ticker: BookTicker) -> None:
+        ts_exchange, ts_local, bid_price, bid_size, ask_price, ask_size, seq = self._tops
+        ts_exchange.append(ticker.ts_exchange)
+        ts_local.append(ticker.ts_local)
+        bid_price.append(ticker.bid_price)
+        bid_size.append(ticker.bid_size)
+        ask_price.append(ticker.ask_price)
+        ask_size.append(ticker.ask_size)
+        seq.append(ticker.update_id)
+
+    def on_trade(self, trade: TradeMessage) -> None:
+        ts_exchange, ts_local, price, size, aggressor, trade_id = self._trades
+        ts_exchange.append(trade.ts_exchange)
+        ts_local.append(trade.ts_local)
+        price.append(trade.price)
+        size.append(trade.size)
+        aggressor.append(-1 if trade.buyer_is_maker else 1)
+        trade_id.append(trade.trade_id)
+
+    def book_delta(self) -> pd.DataFrame:
+        counts = np.asarray(self._side_counts, dtype=np.int64)
+        per_diff = counts[0::2] + counts[1::2]
+        sides = np.tile(np.array([1, -1], dtype=np.int8), len(self._diff_seq))
+        columns = {
+            "ts_exchange": np.repeat(np.asarray(self._diff_ts_exchange, dtype=np.int64), per_diff),
+            "ts_local": np.repeat(np.asarray(self._diff_ts_local, dtype=np.int64), per_diff),
+            "market": self._market_column(int(per_diff.sum())),
+            "side": np.repeat(sides, counts),
+            "price": np.asarray(self._level_prices, dtype=np.int64),
+            "size": np.asarray(self._level_sizes, dtype=np.int64),
+            "seq": np.repeat(np.asarray(self._diff_seq, dtype=np.int64), per_diff),
+        }
+        return _sorted_frame(columns, BOOK_DELTA_COLUMNS)
+
+    def book_snapshot(self) -> pd.DataFrame:
+        rows = np.asarray(self._snapshot_rows, dtype=np.int64).reshape(-1, 6)
+        columns = {
+            "ts_exchange": rows[:, 0],
+            "ts_local": rows[:, 1],
+            "market": self._market_column(len(rows)),
+            "seq": rows[:, 2],
+            "side": rows[:, 3].astype(np.int8),
+            "price": rows[:, 4],
+            "size": rows[:, 5],
+        }
+        return _sorted_frame(columns, BOOK_SNAPSHOT_COLUMNS)
+
+    def trade(self) -> pd.DataFrame:
+        ts_exchange, ts_local, price, size, aggressor, trade_id = (
+            np.asarray(c, dtype=np.int64) for c in self._trades
+        )
+        columns = {
+            "ts_exchange": ts_exchange,
+            "ts_local": ts_local,
+            "market": self._market_column(len(ts_local)),
+            "price": price,
+            "size": size,
+            "aggressor_side": aggressor.astype(np.int8),
+            "trade_id": trade_id,
+        }
+        return _sorted_frame(columns, TRADE_COLUMNS)
+
+    def top_of_book(self) -> pd.DataFrame:
+        arrays = [np.asarray(c, dtype=np.int64) for c in self._tops]
+        columns: dict[str, npt.NDArray[Any]] = dict(zip(("ts_exchange", "ts_local"), arrays[:2], strict=True))
+        columns["market"] = self._market_column(len(arrays[1]))
+        columns.update(zip(TOP_OF_BOOK_COLUMNS[3:], arrays[2:], strict=True))
+        return _sorted_frame(columns, TOP_OF_BOOK_COLUMNS)
+
+    def _market_column(self, length: int) -> npt.NDArray[np.object_]:
+        return np.full(length, self.market, dtype=object)
+
+
+def _sorted_frame(columns: dict[str, npt.NDArray[Any]], order: tuple[str, ...]) -> pd.DataFrame:
+    frame = pd.DataFrame({name: columns[name] for name in order})
+    ts_local = columns["ts_local"]
+    if len(ts_local) > 1 and bool((np.diff(ts_local) < 0).any()):
+        frame = frame.iloc[np.argsort(ts_local, kind="stable")].reset_index(drop=True)
+    return frame

@@ -1,0 +1,140 @@
+"""Raw Binance captures -> normalized Parquet tables, through the same feed pipeline as the live connector.
+
+Tables and their columns are the cross-team contract (see README, "Normalized tables"). Diffs that were
+buffered before a snapshot carry the snapshot's local time as `ts_local`, the moment they took effect, so that
+replaying snapshot + deltas in ts_local order rebuilds the book.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from flashmm_engine.marketdata.capture import iter_lines
+from flashmm_engine.marketdata.columns import ColumnSink
+from flashmm_engine.types import BookDelta, BookSnapshot, MarketEvent, MarketSpec, Side, TopOfBook, Trade
+from flashmm_engine.venues.binance.markets import BinanceMarket, as_market, binance_market_spec
+from flashmm_engine.venues.binance.processor import FeedProcessor
+
+log = logging.getLogger(__name__)
+
+TABLE_NAMES = ("book_delta", "book_snapshot", "trade", "top_of_book")
+DETECT_MAX_LINES = 10_000
+"""Lines scanned to tell a spot capture from a futures one."""
+
+
+@dataclass
+class NormalizedTables:
+    book_delta: pd.DataFrame
+    book_snapshot: pd.DataFrame
+    trade: pd.DataFrame
+    top_of_book: pd.DataFrame
+    spec: MarketSpec
+
+
+@dataclass(frozen=True)
+class CaptureStats:
+    messages: int
+    malformed: int
+    resyncs: int
+
+
+def load_capture(path: Path, market: BinanceMarket, symbol: str = "ETHUSDT") -> NormalizedTables:
+    return normalize_capture(path, as_market(market), symbol)[0]
+
+
+def normalize_capture(
+    path: Path, market: BinanceMarket, symbol: str = "ETHUSDT"
+) -> tuple[NormalizedTables, CaptureStats]:
+    spec = binance_market_spec(market, symbol)
+    sink = ColumnSink(spec.symbol)
+    processor = FeedProcessor(market, spec, symbol, sink)
+    on_line = processor.on_line
+    for line in iter_lines(path):
+        on_line(line)
+    tables = NormalizedTables(
+        book_delta=sink.book_delta(),
+        book_snapshot=sink.book_snapshot(),
+        trade=sink.trade(),
+        top_of_book=sink.top_of_book(),
+        spec=spec,
+    )
+    stats = CaptureStats(processor.messages, processor.malformed, processor.resyncs)
+    return tables, stats
+
+
+def detect_market(path: Path) -> BinanceMarket:
+    """Futures diffs carry `pu` (previous final update id); spot diffs do not."""
+    for count, line in enumerate(iter_lines(path)):
+        if b"depthUpdate" in line:
+            return "usdm" if b'"pu":' in line else "spot"
+        if count >= DETECT_MAX_LINES:
+            break
+    raise ValueError(f"{path}: no depth diff in the first {DETECT_MAX_LINES} lines; pass --market")
+
+
+def write_parquet(tables: NormalizedTables, out_dir: Path) -> dict[str, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    for name in TABLE_NAMES:
+        frame: pd.DataFrame = getattr(tables, name)
+        paths[name] = out_dir / f"{name}.parquet"
+        frame.to_parquet(paths[name], index=False)
+    return paths
+
+
+def iter_events(tables: NormalizedTables) -> Iterator[MarketEvent]:
+    """All events as types.py objects in ts_local order; a snapshot precedes deltas of equal ts_local."""
+    streams = [
+        _keyed(0, _snapshots(tables.book_snapshot)),
+        _keyed(1, _deltas(tables.book_delta)),
+        _keyed(2, _trades(tables.trade)),
+        _keyed(3, _tops(tables.top_of_book)),
+    ]
+    for _, _, _, event in heapq.merge(*streams):
+        yield event
+
+
+def _keyed(priority: int, events: Iterator[MarketEvent]) -> Iterator[tuple[int, int, int, Any]]:
+    for index, event in enumerate(events):
+        yield event.ts_local, priority, index, event
+
+
+def _rows(frame: pd.DataFrame, columns: tuple[str, ...]) -> Iterator[tuple[Any, ...]]:
+    return zip(*(frame[c].tolist() for c in columns), strict=True)
+
+
+def _snapshots(frame: pd.DataFrame) -> Iterator[BookSnapshot]:
+    rows = _rows(frame, ("ts_exchange", "ts_local", "market", "seq", "side", "price", "size"))
+    for (ts_exchange, ts_local, market, seq), levels in groupby(rows, key=lambda row: row[:4]):
+        sided = [(side, price, size) for *_, side, price, size in levels]
+        yield BookSnapshot(
+            ts_exchange=ts_exchange,
+            ts_local=ts_local,
+            market=market,
+            seq=seq,
+            bids=tuple((p, s) for side, p, s in sided if side == 1),
+            asks=tuple((p, s) for side, p, s in sided if side == -1),
+        )
+
+
+def _deltas(frame: pd.DataFrame) -> Iterator[BookDelta]:
+    for ts_exchange, ts_local, market, side, price, size, seq in _rows(frame, tuple(frame.columns)):
+        yield BookDelta(ts_exchange, ts_local, market, Side(side), price, size, seq)
+
+
+def _trades(frame: pd.DataFrame) -> Iterator[Trade]:
+    for ts_exchange, ts_local, market, price, size, aggressor, trade_id in _rows(frame, tuple(frame.columns)):
+        yield Trade(ts_exchange, ts_local, market, price, size, Side(aggressor), trade_id)
+
+
+def _tops(frame: pd.DataFrame) -> Iterator[TopOfBook]:
+    for row in _rows(frame, tuple(frame.columns)):
+        yield TopOfBook(*row)

@@ -1,0 +1,1 @@
+"""Direction models: networks, training, TorchScript export, loading and the registry."""

@@ -1,0 +1,81 @@
+"""Training and evaluation sets: features and labels from captures, aligned on one time grid."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from flashmm_engine.features.batch import FeatureFrame, compute_features
+from flashmm_engine.features.labels import LabelSpec, compute_labels
+from flashmm_engine.features.spec import FeatureSpec
+
+log = logging.getLogger(__name__)
+
+BASELINE_FEATURE = "imb_1"
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    ts: np.ndarray  # int64 (n,) sample times
+    x: np.ndarray  # float32 (n, F) or (n, window, F)
+    y: np.ndarray  # int64 (n, H)
+    imbalance: np.ndarray  # float64 (n,): top-of-book imbalance, the baseline's only input
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+    def select(self, mask: np.ndarray) -> Dataset:
+        return Dataset(self.ts[mask], self.x[mask], self.y[mask], self.imbalance[mask])
+
+
+def capture_frames(
+    paths: Sequence[Path], market: Literal["spot", "usdm"], spec: FeatureSpec, sample_ns: int
+) -> list[FeatureFrame]:
+    """Normalize each capture through the market-data pipeline and compute its features in batch."""
+    from flashmm_engine.marketdata.normalize import iter_events, load_capture
+
+    frames = []
+    for path in paths:
+        log.info("features for %s", path)
+        tables = load_capture(path, market)
+        frames.append(compute_features(iter_events(tables), spec, tables.spec.symbol, sample_ns))
+    return sorted(frames, key=lambda frame: int(frame.ts[0]) if len(frame.ts) else 0)
+
+
+def build_dataset(
+    frames: Sequence[FeatureFrame], label_spec: LabelSpec, window: int = 1, stride: int = 1
+) -> Dataset:
+    """Warm samples whose every horizon is labelled; with window > 1, x holds the last `window` feature
+    vectors `stride` samples apart (oldest first), as the engine keeps them at its tick."""
+    parts = [_frame_dataset(frame, label_spec, window, stride) for frame in frames]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        raise ValueError("no labelled warm samples: the data is shorter than the feature warm-up")
+    return Dataset(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("ts", "x", "y", "imbalance")))
+
+
+def _frame_dataset(frame: FeatureFrame, label_spec: LabelSpec, window: int, stride: int) -> Dataset:
+    labels = compute_labels(frame.ts, frame.mid_ts, frame.mid_x2, frame.last_event_ts, label_spec)
+    usable = frame.warm & labels.valid.all(axis=1)
+    usable[: (window - 1) * stride] = False
+    rows = np.flatnonzero(usable)
+    values = frame.values.astype(np.float32)
+    if window == 1:
+        x = values[rows]
+    else:
+        offsets = np.arange(-(window - 1) * stride, 1, stride)
+        x = values[rows[:, None] + offsets[None, :]]
+    imbalance = frame.values[rows, frame.names.index(BASELINE_FEATURE)]
+    return Dataset(frame.ts[rows], x, labels.direction[rows], imbalance)
+
+
+def time_cut(ts: np.ndarray, fraction: float) -> int:
+    """The time at `fraction` of the span covered by ts: splits are by time, never by shuffled rows."""
+    if not len(ts):
+        return 0
+    return int(ts[0] + (int(ts[-1]) - int(ts[0])) * fraction)

@@ -1,0 +1,35 @@
+"""Single-sample, single-thread inference latency: what the engine pays once per quote cycle."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+WARMUP_CALLS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Latency:
+    calls: int
+    p50_us: float
+    p99_us: float
+
+
+def measure_latency(module: torch.nn.Module, example: torch.Tensor, calls: int = 2_000) -> Latency:
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with torch.inference_mode():
+            for _ in range(WARMUP_CALLS):
+                module(example)
+            timings = np.empty(calls)
+            for i in range(calls):
+                start = time.perf_counter_ns()
+                module(example)
+                timings[i] = time.perf_counter_ns() - start
+    finally:
+        torch.set_num_threads(previous_threads)
+    return Latency(calls, float(np.percentile(timings, 50)) / 1e3, float(np.percentile(timings, 99)) / 1e3)

@@ -1,0 +1,134 @@
+"""Loading a model artifact for serving: every check passes or the model is refused with a specific error.
+
+`load_model` is synchronous and touches no shared state, so the engine runs it off the event loop
+(`load_model_async`) and swaps the returned object in between quote cycles.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from flashmm_engine.features.spec import FeatureSpec
+from flashmm_engine.models.artifact import MODEL_FILE, read_manifest, sha256_file
+
+log = logging.getLogger(__name__)
+
+WARMUP_CALLS = 50
+PROBE_SEED = 20240808
+PROBE_ROWS = 8
+PROB_SUM_TOLERANCE = 1e-4
+
+
+class ModelRefused(RuntimeError):
+    """Base class: the artifact must not be served."""
+
+
+class ManifestError(ModelRefused):
+    """manifest.json is missing, unreadable or incomplete."""
+
+
+class ChecksumMismatch(ModelRefused):
+    """model.pt does not have the sha256 recorded in the manifest."""
+
+
+class SpecMismatch(ModelRefused):
+    """The model was trained on features other than the ones this process computes."""
+
+
+class ArtifactLoadError(ModelRefused):
+    """model.pt is not a loadable TorchScript file."""
+
+
+class ProbeError(ModelRefused):
+    """The model's output on the fixed probe is malformed, non-finite, or not a distribution."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedModel:
+    module: torch.jit.ScriptModule
+    manifest: dict[str, Any]
+    input_shape: tuple[int, ...]
+    horizons: list[str]
+
+    @property
+    def version(self) -> str:
+        return str(self.manifest["version"])
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return self.module(torch.from_numpy(np.asarray(x, dtype=np.float32))).numpy()
+
+
+def load_model(model_dir: Path, expected_spec_hash: str | None = None) -> LoadedModel:
+    manifest = _manifest(model_dir)
+    path = model_dir / MODEL_FILE
+    if not path.is_file():
+        raise ArtifactLoadError(f"{path}: missing")
+    actual = sha256_file(path)
+    if actual != manifest["sha256"]:
+        raise ChecksumMismatch(f"{path}: sha256 {actual} != manifest {manifest['sha256']}")
+    _check_spec(manifest, expected_spec_hash)
+    try:
+        module = torch.jit.load(str(path), map_location="cpu")
+    except (RuntimeError, ValueError) as exc:
+        raise ArtifactLoadError(f"{path}: not a loadable TorchScript file ({exc})") from exc
+    module.eval()
+    input_shape = tuple(int(d) for d in manifest["input_shape"])
+    horizons = [str(h) for h in manifest["horizons"]]
+    _probe(module, input_shape, len(horizons))
+    log.info("loaded model %s/%s from %s", manifest.get("name"), manifest["version"], model_dir)
+    return LoadedModel(module, manifest, input_shape, horizons)
+
+
+async def load_model_async(model_dir: Path, expected_spec_hash: str | None = None) -> LoadedModel:
+    return await asyncio.to_thread(load_model, model_dir, expected_spec_hash)
+
+
+def _manifest(model_dir: Path) -> dict[str, Any]:
+    try:
+        manifest = read_manifest(model_dir)
+    except (OSError, ValueError) as exc:
+        raise ManifestError(f"{model_dir}: unreadable manifest.json ({exc})") from exc
+    missing = {"version", "sha256", "spec_hash", "feature_spec", "input_shape", "horizons"} - manifest.keys()
+    if missing:
+        raise ManifestError(f"{model_dir}: manifest.json lacks {sorted(missing)}")
+    return manifest
+
+
+def _check_spec(manifest: dict[str, Any], expected: str | None) -> None:
+    recorded = str(manifest["spec_hash"])
+    try:
+        recomputed = FeatureSpec.from_json_dict(manifest["feature_spec"]).spec_hash()
+    except (TypeError, ValueError) as exc:
+        raise ManifestError(f"feature_spec in manifest is invalid ({exc})") from exc
+    if recomputed != recorded:
+        raise SpecMismatch(f"manifest spec_hash {recorded} does not match its feature_spec ({recomputed})")
+    if expected is not None and recorded != expected:
+        raise SpecMismatch(f"model spec_hash {recorded} != this process's feature spec {expected}")
+
+
+def _probe(module: torch.jit.ScriptModule, input_shape: tuple[int, ...], n_horizons: int) -> None:
+    generator = torch.Generator().manual_seed(PROBE_SEED)
+    probe = torch.randn((PROBE_ROWS, *input_shape), generator=generator)
+    try:
+        with torch.inference_mode():
+            for _ in range(WARMUP_CALLS):
+                module(probe[:1])
+            out = module(probe)
+    except RuntimeError as exc:
+        raise ProbeError(f"model failed on the probe input ({exc})") from exc
+    if not isinstance(out, torch.Tensor) or tuple(out.shape) != (PROBE_ROWS, n_horizons, 3):
+        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ProbeError(f"probe output shape {shape} != {(PROBE_ROWS, n_horizons, 3)}")
+    if not torch.isfinite(out).all():
+        raise ProbeError("probe output has NaN or inf")
+    sums = out.sum(dim=-1)
+    if (out < 0).any() or not torch.allclose(sums, torch.ones_like(sums), atol=PROB_SUM_TOLERANCE):
+        raise ProbeError("probe output is not a probability distribution per horizon")

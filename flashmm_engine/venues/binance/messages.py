@@ -1,0 +1,186 @@
+"""Parsing of Binance market-data messages (combined-stream envelopes and REST depth snapshots).
+
+Everything leaves here as integer ticks and lots. Any malformed field raises `MalformedMessage`, so callers
+count and skip it instead of crashing or feeding a wrong number into a book.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from flashmm_engine.marketdata.units import UnitParser
+from flashmm_engine.types import NS_PER_MS, MarketSpec
+
+DEPTH_STREAM_NAMES = ("depth", "depth@100ms", "depth@0ms", "depth@250ms", "depth@500ms")
+"""Diff-depth stream variants (speeds) accepted for either market."""
+
+
+class MalformedMessage(ValueError):
+    """A message that does not parse or validate. `kind` names the failure for BadInputCounter."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind
+
+
+@dataclass(slots=True)
+class DepthDiff:
+    ts_local: int
+    ts_exchange: int
+    first_id: int  # U
+    final_id: int  # u
+    prev_final_id: int  # pu (futures only; -1 on spot)
+    bid_prices: list[int]
+    bid_sizes: list[int]
+    ask_prices: list[int]
+    ask_sizes: list[int]
+
+
+@dataclass(slots=True)
+class DepthSnapshot:
+    ts_local: int
+    ts_exchange: int
+    last_update_id: int
+    bids: list[tuple[int, int]]
+    asks: list[tuple[int, int]]
+
+
+@dataclass(slots=True)
+class BookTicker:
+    ts_local: int
+    ts_exchange: int
+    update_id: int
+    bid_price: int
+    bid_size: int
+    ask_price: int
+    ask_size: int
+
+
+@dataclass(slots=True)
+class TradeMessage:
+    ts_local: int
+    ts_exchange: int
+    price: int
+    size: int
+    buyer_is_maker: bool
+    trade_id: int
+
+
+BinanceMessage = DepthDiff | DepthSnapshot | BookTicker | TradeMessage
+
+
+class MessageParser:
+    """Parses raw Binance JSON for one market spec. Stateless apart from its memoised number parsers."""
+
+    def __init__(self, spec: MarketSpec, symbol: str) -> None:
+        self.ticks = UnitParser(spec.tick_size, "price")
+        self.lots = UnitParser(spec.lot_size, "size", round_off_step=True)
+        self.symbol = symbol.upper()
+        lower = symbol.lower()
+        # exact stream names -> handler: one dict lookup per message instead of suffix tests
+        self._handlers: dict[str, Callable[[int, dict[str, Any]], BinanceMessage]] = {
+            f"{lower}@bookTicker": self._book_ticker,
+            f"{lower}@trade": self._trade,
+            **{f"{lower}@{name}": self._diff for name in DEPTH_STREAM_NAMES},
+        }
+
+    def parse(self, ts_local: int, raw: bytes | str) -> BinanceMessage:
+        try:
+            message = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise MalformedMessage("bad_json", str(exc)) from None
+        try:
+            return self._dispatch(ts_local, message)
+        except MalformedMessage:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise MalformedMessage("bad_field", f"{type(exc).__name__}: {exc}") from None
+
+    def _dispatch(self, ts_local: int, message: Any) -> BinanceMessage:
+        if type(message) is not dict:
+            raise MalformedMessage("bad_shape", "message is not a JSON object")
+        stream = message.get("stream")
+        if stream is None:
+            if "lastUpdateId" in message:
+                return self._snapshot(ts_local, message)
+            raise MalformedMessage("unknown_message", "neither a stream envelope nor a depth snapshot")
+        handler = self._handlers.get(stream)
+        if handler is None:
+            raise MalformedMessage("unknown_stream", str(stream)[:60])
+        data = message["data"]
+        if data["s"] != self.symbol:
+            raise MalformedMessage("wrong_symbol", f"expected {self.symbol}, got {data['s']!r}"[:80])
+        return handler(ts_local, data)
+
+    def _diff(self, ts_local: int, data: dict[str, Any]) -> DepthDiff:
+        first_id, final_id = _int(data["U"]), _int(data["u"])
+        if first_id > final_id:
+            raise MalformedMessage("bad_update_ids", f"U {first_id} > u {final_id}")
+        bid_prices, bid_sizes = self._levels(data["b"])
+        ask_prices, ask_sizes = self._levels(data["a"])
+        return DepthDiff(
+            ts_local,
+            _int(data["E"]) * NS_PER_MS,
+            first_id,
+            final_id,
+            _int(data.get("pu", -1)),
+            bid_prices,
+            bid_sizes,
+            ask_prices,
+            ask_sizes,
+        )
+
+    def _levels(self, levels: list[list[str]]) -> tuple[list[int], list[int]]:
+        # transpose in C, then map each column through the memoised parsers (C-level on cache hits)
+        if not levels:
+            return [], []
+        prices, sizes = zip(*levels, strict=True)
+        return list(map(self.ticks.__getitem__, prices)), list(map(self.lots.__getitem__, sizes))
+
+    def _snapshot(self, ts_local: int, data: dict[str, Any]) -> DepthSnapshot:
+        ticks, lots = self.ticks, self.lots
+        exchange_ms = data.get("E")
+        return DepthSnapshot(
+            ts_local=ts_local,
+            ts_exchange=ts_local if exchange_ms is None else _int(exchange_ms) * NS_PER_MS,
+            last_update_id=_int(data["lastUpdateId"]),
+            bids=[(ticks[p], lots[q]) for p, q in data["bids"]],
+            asks=[(ticks[p], lots[q]) for p, q in data["asks"]],
+        )
+
+    def _book_ticker(self, ts_local: int, data: dict[str, Any]) -> BookTicker:
+        exchange_ms = data.get("E")  # spot bookTicker carries no event time
+        ticks, lots = self.ticks, self.lots
+        return BookTicker(
+            ts_local,
+            ts_local if exchange_ms is None else _int(exchange_ms) * NS_PER_MS,
+            _int(data["u"]),
+            ticks[data["b"]],
+            lots[data["B"]],
+            ticks[data["a"]],
+            lots[data["A"]],
+        )
+
+    def _trade(self, ts_local: int, data: dict[str, Any]) -> TradeMessage:
+        buyer_is_maker = data["m"]
+        if not isinstance(buyer_is_maker, bool):
+            raise MalformedMessage("bad_field", "trade field m is not a boolean")
+        return TradeMessage(
+            ts_local,
+            _int(data["T"]) * NS_PER_MS,
+            self.ticks[data["p"]],
+            self.lots[data["q"]],
+            buyer_is_maker,
+            _int(data["t"]),
+        )
+
+
+def _int(value: Any) -> int:
+    # bool is an int subclass and floats would silently truncate: both are malformed ids/timestamps
+    if type(value) is not int:
+        raise MalformedMessage("bad_field", f"expected an integer, got {type(value).__name__}")
+    return value

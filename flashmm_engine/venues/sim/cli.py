@@ -1,0 +1,106 @@
+"""`flashmm venue sim`: run the simulated exchange, or print the synthetic market's stylized facts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+import orjson
+
+from flashmm_engine.config.settings import load_settings
+from flashmm_engine.config.sim import SimSettings
+from flashmm_engine.service.signals import install_stop_signals
+from flashmm_engine.telemetry.logs import configure_logging
+from flashmm_engine.types import NOTIONAL_SCALE, MarketSpec
+from flashmm_engine.venues.sim.drivers import MarketDriver, ReplayDriver, SyntheticDriver
+from flashmm_engine.venues.sim.market_config import SimMarket
+from flashmm_engine.venues.sim.matching import MatchingEngine
+from flashmm_engine.venues.sim.server import SimVenueServer, wall_clock
+from flashmm_engine.venues.sim.setup import EngineExchange, sim_market, sim_spec, synthetic_params
+from flashmm_engine.venues.sim.synthetic import SyntheticFlow
+
+log = logging.getLogger(__name__)
+
+
+@click.command("sim")
+@click.option("--describe", is_flag=True, help="Print the synthetic market's stylized facts (JSON) and exit.")
+@click.option("--seconds", type=float, default=None, help="Simulated span for --describe.")
+@click.option("--port", type=int, default=None, help="Override FLASHMM_SIM__PORT (0 = any free port).")
+@click.option(
+    "--capture",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Replay this raw capture instead of synthetic flow.",
+)
+def venue_sim(describe: bool, seconds: float | None, port: int | None, capture: Path | None) -> None:
+    """Run the local simulated exchange on 127.0.0.1 (websocket)."""
+    settings = load_settings()
+    configure_logging(settings.telemetry.log_level, settings.telemetry.log_json)
+    sim = settings.sim.model_copy(
+        update={k: v for k, v in (("port", port), ("capture", capture)) if v is not None}
+    )
+    if describe:
+        from flashmm_engine.venues.sim.stylized import describe as describe_market
+
+        span = seconds or sim.synthetic.describe_seconds
+        facts = describe_market(sim_spec(sim), synthetic_params(sim), sim.synthetic.seed, span)
+        sys.stdout.write(orjson.dumps(facts).decode() + "\n")
+        return
+    if not sim.api_keys:
+        raise click.ClickException('no API keys: set FLASHMM_SIM__API_KEYS=\'{"account": "key"}\'')
+    asyncio.run(_serve(sim))
+
+
+def _build(sim: SimSettings) -> tuple[MatchingEngine, MarketDriver, MarketSpec, SimVenueServer]:
+    if sim.capture is None:
+        spec = sim_spec(sim)
+        engine = MatchingEngine([sim_market(sim)])
+        flow = SyntheticFlow(engine, spec.symbol, synthetic_params(sim), sim.synthetic.seed, wall_clock())
+        driver: MarketDriver = SyntheticDriver(flow, EngineExchange(engine, spec.symbol))
+        clock = wall_clock
+    else:
+        from flashmm_engine.backtest.columns import merge_tables
+        from flashmm_engine.marketdata.normalize import detect_market, load_capture
+        from flashmm_engine.venues.sim.queue import parse_queue_model
+        from flashmm_engine.venues.sim.replay_market import ReplayMarket
+
+        tables = load_capture(sim.capture, detect_market(sim.capture))
+        spec = tables.spec
+        engine = MatchingEngine([SimMarket(spec, sim.maker_fee_ppm, sim.taker_fee_ppm)])
+        replay = ReplayMarket(engine, spec.symbol, parse_queue_model(sim.queue_model), partial_fills=True)
+        columns = merge_tables(tables)
+        driver = ReplayDriver(columns, replay)
+        clock = _replay_clock(columns.ts[0], sim.replay_speed)
+    for account in sim.api_keys:
+        quote_units = int(sim.fund_quote / (spec.tick_size * spec.lot_size) * NOTIONAL_SCALE)
+        engine.fund(account, spec.symbol, base=spec.size_to_lots(sim.fund_base), quote=quote_units)
+    return engine, driver, spec, SimVenueServer(sim, engine, driver, spec, clock)
+
+
+def _replay_clock(start_ns: int, speed: float) -> Callable[[], int]:
+    wall_start = time.time_ns()
+
+    def now() -> int:
+        return start_ns + round((time.time_ns() - wall_start) * speed)
+
+    return now
+
+
+async def _serve(sim: SimSettings) -> None:
+    _, _, spec, server = _build(sim)
+    stop = asyncio.Event()
+    install_stop_signals(stop)
+
+    def ready(port: int) -> None:
+        url = f"ws://{sim.host}:{port}"
+        log.info("sim venue listening on %s (market %s)", url, spec.symbol)
+        sys.stdout.write(orjson.dumps({"url": url, "market": spec.symbol}).decode() + "\n")
+        sys.stdout.flush()
+
+    await server.run(stop, ready)
+    log.info("sim venue stopped; bad input counts: %s", dict(server.bad_input.counts))

@@ -1,0 +1,224 @@
+"""Client of the sim venue, implementing the Venue protocol (flashmm_engine/venues/base.py).
+
+It reconnects with jittered backoff and resumes from the last private-event sequence it saw, so order
+state survives a dropped connection with nothing lost and nothing applied twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import AsyncIterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from pydantic import SecretStr
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+from flashmm_engine.service.backoff import Backoff
+from flashmm_engine.service.tasks import TaskTracker
+from flashmm_engine.types import (
+    BookDelta,
+    BookSnapshot,
+    CancelRequest,
+    MarketEvent,
+    MarketSpec,
+    OpenOrder,
+    OrderRequest,
+    Side,
+    TopOfBook,
+    Trade,
+    VenueEvent,
+)
+from flashmm_engine.venues.base import VenueError
+from flashmm_engine.venues.sim.protocol import decode_event, decode_open_order, encode_order
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT_S = 5.0
+REQUEST_TIMEOUT_S = 5.0
+CLOSE_TIMEOUT_S = 2.0
+MAX_MESSAGE_BYTES = 10_000_000
+
+
+class SimVenueClient:
+    def __init__(self, url: str, api_key: SecretStr, backoff: Backoff | None = None) -> None:
+        self.url = url
+        self._key = api_key
+        self._backoff = backoff or Backoff()
+        self._ws: ClientConnection | None = None
+        self._last_seq = 0
+        self._events: asyncio.Queue[VenueEvent] = asyncio.Queue()
+        self._market: asyncio.Queue[MarketEvent] = asyncio.Queue()
+        self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self._ids = itertools.count(1)
+        self._tasks = TaskTracker("sim-client")
+        self._closing = False
+        self.specs: dict[str, MarketSpec] = {}
+        self.account: str | None = None
+        self.reconnects = 0
+
+    # --- Venue protocol ---
+
+    async def connect(self) -> None:
+        await self._open()
+        self._tasks.spawn(self._supervise(), "reader")
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._ws is not None:
+            await asyncio.wait_for(self._ws.close(), CLOSE_TIMEOUT_S)
+        await self._tasks.shutdown()
+
+    async def place(self, orders: Sequence[OrderRequest]) -> None:
+        await self._send({"op": "place", "orders": [encode_order(o, self.specs[o.market]) for o in orders]})
+
+    async def cancel(self, cancels: Sequence[CancelRequest]) -> None:
+        payload = [{"client_id": c.client_id, "market": c.market} for c in cancels]
+        await self._send({"op": "cancel", "cancels": payload})
+
+    async def open_orders(self, market: str | None = None) -> list[OpenOrder]:
+        reply = await self._request({"op": "open_orders", "market": market})
+        return [decode_open_order(o) for o in reply["orders"]]
+
+    async def balances(self) -> dict[str, Decimal]:
+        reply = await self._request({"op": "balances"})
+        return {asset: Decimal(amount) for asset, amount in reply["balances"].items()}
+
+    async def positions(self) -> dict[str, int]:
+        reply = await self._request({"op": "positions"})
+        return {market: int(lots) for market, lots in reply["positions"].items()}
+
+    async def events(self) -> AsyncIterator[VenueEvent]:
+        while True:
+            yield await self._events.get()
+
+    async def market_data(self) -> AsyncIterator[MarketEvent]:
+        while True:
+            yield await self._market.get()
+
+    # --- testing and operations ---
+
+    async def drop_connection(self) -> None:
+        """Close the socket as a network failure would; the client reconnects and resumes by itself."""
+        if self._ws is not None:
+            await self._ws.close()
+
+    @property
+    def last_seq(self) -> int:
+        return self._last_seq
+
+    # --- internals ---
+
+    async def _open(self) -> None:
+        try:
+            ws = await asyncio.wait_for(connect(self.url, max_size=MAX_MESSAGE_BYTES), CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError, InvalidHandshake) as exc:
+            raise VenueError(f"cannot connect to {self.url}: {exc}") from None
+        await ws.send(
+            orjson.dumps({"op": "auth", "key": self._key.get_secret_value(), "last_seq": self._last_seq})
+        )
+        await ws.send(orjson.dumps({"op": "subscribe"}))
+        async with asyncio.timeout(CONNECT_TIMEOUT_S):
+            while True:
+                msg = orjson.loads(await ws.recv())
+                if msg.get("type") == "error":
+                    await ws.close()
+                    raise VenueError(f"sim venue refused the connection: {msg.get('reason')}")
+                self._on_message(msg)
+                if msg.get("type") == "replayed":
+                    break
+        self._ws = ws
+
+    async def _supervise(self) -> None:
+        while not self._closing:
+            ws = self._ws
+            assert ws is not None
+            try:
+                async for raw in ws:
+                    self._on_message(orjson.loads(raw))
+            except ConnectionClosed:
+                pass
+            self._ws = None
+            self._fail_pending("connection lost")
+            if not self._closing:
+                await self._reconnect()
+
+    async def _reconnect(self) -> None:
+        while not self._closing:
+            await asyncio.sleep(self._backoff.next_delay())
+            try:
+                await self._open()
+            except VenueError as exc:
+                log.warning("sim venue reconnect failed: %s", exc)
+                continue
+            self._backoff.reset()
+            self.reconnects += 1
+            log.info("reconnected to the sim venue; resumed after event %d", self._last_seq)
+            return
+
+    def _fail_pending(self, why: str) -> None:
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(VenueError(why))
+        self._pending.clear()
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        if self._ws is None:
+            raise VenueError("not connected to the sim venue")
+        try:
+            await self._ws.send(orjson.dumps(message))
+        except ConnectionClosed as exc:
+            raise VenueError(f"sim venue connection closed: {exc}") from None
+
+    async def _request(self, message: dict[str, Any]) -> dict[str, Any]:
+        request_id = next(self._ids)
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = future
+        try:
+            await self._send({**message, "id": request_id})
+            return await asyncio.wait_for(future, REQUEST_TIMEOUT_S)
+        finally:
+            self._pending.pop(request_id, None)
+
+    def _on_message(self, msg: dict[str, Any]) -> None:
+        kind = msg.get("type")
+        if kind == "event":
+            if msg["seq"] <= self._last_seq:
+                return  # already seen before a reconnect
+            self._last_seq = msg["seq"]
+            self._events.put_nowait(decode_event(msg["event"]))
+        elif kind in ("open_orders", "balances", "positions"):
+            future = self._pending.get(msg.get("id", -1))
+            if future is not None and not future.done():
+                future.set_result(msg)
+        elif kind == "auth_ok":
+            self.account = msg["account"]
+            for name, m in msg["markets"].items():
+                self.specs[name] = MarketSpec(
+                    name, Decimal(m["tick_size"]), Decimal(m["lot_size"]), m["base"], m["quote"]
+                )
+        elif kind in ("snapshot", "depth", "trade", "top"):
+            for event in _market_events(msg):
+                self._market.put_nowait(event)
+        elif kind == "error":
+            log.warning("sim venue error: %s: %s", msg.get("reason"), msg.get("detail"))
+
+
+def _market_events(msg: dict[str, Any]) -> list[MarketEvent]:
+    kind, market, ts = msg["type"], msg["market"], msg["ts"]
+    if kind == "snapshot":
+        bids = tuple((p, s) for p, s in msg["bids"])
+        asks = tuple((p, s) for p, s in msg["asks"])
+        return [BookSnapshot(ts, ts, market, msg["seq"], bids, asks)]
+    if kind == "depth":
+        return [BookDelta(ts, ts, market, Side(side), p, s, msg["seq"]) for side, p, s in msg["changes"]]
+    if kind == "trade":
+        return [Trade(ts, ts, market, msg["price"], msg["size"], Side(msg["side"]), msg["trade_id"])]
+    bid, ask = msg["bid"], msg["ask"]
+    if bid is None or ask is None:
+        return []
+    return [TopOfBook(ts, ts, market, bid[0], bid[1], ask[0], ask[1], msg["seq"])]

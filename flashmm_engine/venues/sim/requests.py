@@ -1,0 +1,112 @@
+"""Request handling of the sim venue: authentication, order entry and reconciliation queries."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flashmm_engine.types import RejectReason
+from flashmm_engine.venues.sim.protocol import (
+    OrderRejected,
+    ProtocolError,
+    decode_cancel,
+    decode_order,
+    encode_open_order,
+    require,
+)
+
+if TYPE_CHECKING:
+    from flashmm_engine.venues.sim.server import Connection, SimVenueServer
+
+MAX_BATCH = 100
+
+
+class RequestHandler:
+    def __init__(self, venue: SimVenueServer) -> None:
+        self.venue = venue
+
+    def handle(self, conn: Connection, op: str, msg: dict[str, Any]) -> None:
+        if op == "auth":
+            self._auth(conn, msg)
+        elif op == "subscribe":
+            self.venue.subscribe(conn)
+        elif op in ("place", "cancel", "open_orders", "balances", "positions"):
+            if conn.account is None:
+                conn.send({"type": "error", "reason": "unauthenticated", "detail": f"{op} needs auth first"})
+                return
+            getattr(self, f"_{op}")(conn, conn.account, msg)
+        else:
+            raise ProtocolError(f"unknown op {op!r}")
+
+    def _auth(self, conn: Connection, msg: dict[str, Any]) -> None:
+        account = self.venue.account_for_key(require(msg, "key", str))
+        if account is None:
+            self.venue.bad_input.record("unauthorized", "bad api key")  # the key itself is never logged
+            conn.send({"type": "error", "reason": "unauthorized", "detail": "unknown API key"})
+            return
+        conn.account = account
+        spec = self.venue.spec
+        last_seq = msg.get("last_seq", 0)
+        if not isinstance(last_seq, int):
+            raise ProtocolError("last_seq must be an integer")
+        markets = {
+            spec.symbol: {
+                "tick_size": str(spec.tick_size),
+                "lot_size": str(spec.lot_size),
+                "base": spec.base,
+                "quote": spec.quote,
+            }
+        }
+        conn.send({"type": "auth_ok", "account": account, "markets": markets})
+        seq = self.venue.replay_since(conn, last_seq)
+        conn.send({"type": "replayed", "seq": seq})
+
+    def _batch(self, msg: dict[str, Any], name: str) -> list[Any]:
+        items: list[Any] = require(msg, name, list)
+        if len(items) > MAX_BATCH:
+            raise ProtocolError(f"at most {MAX_BATCH} {name} per message")
+        return items
+
+    def _place(self, conn: Connection, account: str, msg: dict[str, Any]) -> None:
+        venue = self.venue
+        for raw in self._batch(msg, "orders"):
+            try:
+                order = decode_order(raw, {venue.spec.symbol: venue.spec})
+            except OrderRejected as exc:
+                venue.reject(account, str(raw.get("client_id", "")), exc.reason, str(exc))
+                continue
+            except ProtocolError as exc:
+                client_id = raw.get("client_id") if isinstance(raw, dict) else None
+                venue.bad_input.record("malformed", str(exc))
+                venue.reject(account, str(client_id or ""), RejectReason.MALFORMED, str(exc))
+                continue
+            venue.dispatch(venue.driver.exchange.submit(account, order, venue.now()))
+
+    def _cancel(self, conn: Connection, account: str, msg: dict[str, Any]) -> None:
+        venue = self.venue
+        for raw in self._batch(msg, "cancels"):
+            try:
+                cancel = decode_cancel(raw)
+            except ProtocolError as exc:
+                venue.bad_input.record("malformed", str(exc))
+                venue.reject(account, "", RejectReason.MALFORMED, str(exc))
+                continue
+            venue.dispatch(venue.driver.exchange.cancel(account, cancel, venue.now()))
+
+    def _open_orders(self, conn: Connection, account: str, msg: dict[str, Any]) -> None:
+        orders = self.venue.engine.open_orders(account, msg.get("market"))
+        conn.send(
+            {"type": "open_orders", "id": msg.get("id"), "orders": [encode_open_order(o) for o in orders]}
+        )
+
+    def _balances(self, conn: Connection, account: str, msg: dict[str, Any]) -> None:
+        spec = self.venue.spec
+        bal = self.venue.engine.balance(account, spec.symbol)
+        balances = {
+            spec.base: str(spec.lots_to_size(bal.base)),
+            spec.quote: str(spec.notional_to_quote(bal.quote)),
+        }
+        conn.send({"type": "balances", "id": msg.get("id"), "balances": balances})
+
+    def _positions(self, conn: Connection, account: str, msg: dict[str, Any]) -> None:
+        positions = self.venue.engine.positions(account)
+        conn.send({"type": "positions", "id": msg.get("id"), "positions": positions})

@@ -1,0 +1,238 @@
+"""The sim venue process: a websocket exchange on 127.0.0.1 around the matching engine.
+
+Public market data (snapshot, sequenced depth diffs, trades, top of book) for any connection; order entry
+and reconciliation queries for connections authenticated with an API key. Every private event gets a
+per-account sequence number and is kept, so a client that reconnects with its last seen sequence gets
+exactly the events it missed: nothing lost, nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+from flashmm_engine.config.sim import SimSettings
+from flashmm_engine.service.tasks import TaskTracker
+from flashmm_engine.telemetry.bad_input import BadInputCounter
+from flashmm_engine.types import MarketSpec, Reject, VenueEvent
+from flashmm_engine.venues.sim.drivers import MarketDriver
+from flashmm_engine.venues.sim.matching import Events, MatchingEngine
+from flashmm_engine.venues.sim.protocol import ProtocolError, encode_event, require
+from flashmm_engine.venues.sim.requests import RequestHandler
+
+log = logging.getLogger(__name__)
+
+DEPTH_LEVELS = 20
+OUTBOX_MAX = 10_000
+SEND_TIMEOUT_S = 5.0
+IDLE_SLEEP_S = 0.5
+MAX_MESSAGE_BYTES = 1_000_000
+
+
+@dataclass(eq=False)
+class Connection:
+    ws: ServerConnection
+    account: str | None = None
+    subscribed: bool = False
+    outbox: asyncio.Queue[bytes] = field(default_factory=lambda: asyncio.Queue(OUTBOX_MAX))
+
+    def send(self, message: dict[str, Any]) -> None:
+        try:
+            self.outbox.put_nowait(orjson.dumps(message))
+        except asyncio.QueueFull:
+            log.warning("closing a connection that does not keep up with its messages")
+            self.ws.transport.close()
+
+
+class SimVenueServer:
+    def __init__(
+        self,
+        settings: SimSettings,
+        engine: MatchingEngine,
+        driver: MarketDriver,
+        spec: MarketSpec,
+        clock: Callable[[], int],
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.driver = driver
+        self.spec = spec
+        self.now = clock
+        self._accounts_by_key = {key.get_secret_value(): acct for acct, key in settings.api_keys.items()}
+        self._connections: set[Connection] = set()
+        self._logs: dict[str, list[dict[str, Any]]] = {acct: [] for acct in settings.api_keys}
+        self._md_seq = 0
+        self._image: tuple[dict[int, int], dict[int, int]] = ({}, {})
+        self.bad_input = BadInputCounter(log)
+        self.tasks = TaskTracker("sim-venue")
+        self.requests = RequestHandler(self)
+
+    async def run(self, stop: asyncio.Event, on_ready: Callable[[int], None]) -> None:
+        async with serve(
+            self._serve, self.settings.host, self.settings.port, max_size=MAX_MESSAGE_BYTES
+        ) as srv:
+            port = next(iter(srv.sockets)).getsockname()[1]
+            self.tasks.spawn(self._drive(), "drive")
+            on_ready(port)
+            await stop.wait()
+        await self.tasks.shutdown()
+
+    # --- accounts and private events ---
+
+    def account_for_key(self, key: str) -> str | None:
+        for candidate, account in self._accounts_by_key.items():
+            if hmac.compare_digest(candidate.encode(), key.encode()):
+                return account
+        return None
+
+    def dispatch(self, events: Events) -> None:
+        for account, event in events:
+            self.publish_private(account, event)
+
+    def publish_private(self, account: str, event: VenueEvent) -> None:
+        log_ = self._logs.get(account)
+        if log_ is None:
+            return  # the synthetic agents' own events
+        message = {"type": "event", "seq": len(log_) + 1, "event": encode_event(event, self.spec)}
+        log_.append(message)
+        for conn in self._connections:
+            if conn.account == account:
+                conn.send(message)
+
+    def replay_since(self, conn: Connection, last_seq: int) -> int:
+        assert conn.account is not None
+        log_ = self._logs[conn.account]
+        for message in log_[max(0, last_seq) :]:
+            conn.send(message)
+        return len(log_)
+
+    def reject(self, account: str, client_id: str, reason: Any, detail: str) -> None:
+        self.publish_private(account, Reject(client_id, reason, detail, self.now()))
+
+    # --- market data ---
+
+    def subscribe(self, conn: Connection) -> None:
+        conn.subscribed = True
+        bids, asks = self._image
+        conn.send(
+            {
+                "type": "snapshot",
+                "market": self.spec.symbol,
+                "seq": self._md_seq,
+                "ts": self.now(),
+                "bids": sorted(bids.items(), reverse=True),
+                "asks": sorted(asks.items()),
+            }
+        )
+
+    def publish_market(self) -> None:
+        ts = self.now()
+        subscribers = [c for c in self._connections if c.subscribed]
+        for trade in self.driver.take_trades():
+            message = {
+                "type": "trade",
+                "market": self.spec.symbol,
+                "ts": trade.ts_local,
+                "price": trade.price,
+                "size": trade.size,
+                "side": trade.aggressor_side.sign,
+                "trade_id": trade.trade_id,
+            }
+            for conn in subscribers:
+                conn.send(message)
+        bids, asks = self.driver.depth(DEPTH_LEVELS)
+        new_image = (dict(bids), dict(asks))
+        changes = [
+            [side, p, s]
+            for side, old, new in ((1, self._image[0], new_image[0]), (-1, self._image[1], new_image[1]))
+            for p, s in _diff(old, new)
+        ]
+        if not changes:
+            return
+        self._image = new_image
+        self._md_seq += 1
+        depth = {
+            "type": "depth",
+            "market": self.spec.symbol,
+            "seq": self._md_seq,
+            "ts": ts,
+            "changes": changes,
+        }
+        top = {
+            "type": "top",
+            "market": self.spec.symbol,
+            "seq": self._md_seq,
+            "ts": ts,
+            "bid": bids[0] if bids else None,
+            "ask": asks[0] if asks else None,
+        }
+        for conn in subscribers:
+            conn.send(depth)
+            conn.send(top)
+
+    async def _drive(self) -> None:
+        while True:
+            due = self.driver.next_time()
+            if due is None:
+                await asyncio.sleep(IDLE_SLEEP_S)  # a finished replay: the venue stays up for queries
+                continue
+            wait_ns = due - self.now()
+            if wait_ns > 0:
+                await asyncio.sleep(min(wait_ns / 1e9, IDLE_SLEEP_S))
+            now = self.now()
+            while (due := self.driver.next_time()) is not None and due <= now:
+                self.dispatch(self.driver.step())
+            self.publish_market()
+
+    # --- connections ---
+
+    async def _serve(self, ws: ServerConnection) -> None:
+        conn = Connection(ws)
+        self._connections.add(conn)
+        writer = self.tasks.spawn(self._write(conn), "writer")
+        try:
+            async for raw in ws:
+                self._on_message(conn, raw)
+        except ConnectionClosed:
+            pass
+        finally:
+            self._connections.discard(conn)
+            writer.cancel()
+
+    async def _write(self, conn: Connection) -> None:
+        try:
+            while True:
+                message = await conn.outbox.get()
+                await asyncio.wait_for(conn.ws.send(message.decode()), SEND_TIMEOUT_S)
+        except (ConnectionClosed, TimeoutError):
+            return
+
+    def _on_message(self, conn: Connection, raw: str | bytes) -> None:
+        try:
+            msg = orjson.loads(raw)
+            if not isinstance(msg, dict):
+                raise ProtocolError("a message must be a JSON object")
+            op = require(msg, "op", str)
+            self.requests.handle(conn, op, msg)
+        except (orjson.JSONDecodeError, ProtocolError) as exc:
+            self.bad_input.record("malformed", str(exc))
+            conn.send({"type": "error", "reason": "malformed", "detail": str(exc)})
+        self.publish_market()
+
+
+def _diff(old: dict[int, int], new: dict[int, int]) -> list[tuple[int, int]]:
+    changed = [(p, s) for p, s in new.items() if old.get(p) != s]
+    return changed + [(p, 0) for p in old if p not in new]
+
+
+def wall_clock() -> int:
+    return time.time_ns()

@@ -1,0 +1,125 @@
+"""Shared fixtures for the Sei integration tests: an in-process stub node on a real loopback socket,
+funded wallets, a connected SeiVenue, and a guard that fails any connection off 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import socket
+from collections.abc import AsyncIterator, Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+import aiohttp
+import pytest
+from pydantic import SecretStr
+
+from flashmm_engine.config.sei import SeiSettings
+from flashmm_engine.types import Side, VenueEvent
+from flashmm_engine.venues.sei.codec import FinCodec
+from flashmm_engine.venues.sei.events import tx_hash
+from flashmm_engine.venues.sei.rest import SeiRest
+from flashmm_engine.venues.sei.sequence import BroadcastResult
+from flashmm_engine.venues.sei.signing import TxParams, TxSigner, wallet_from_secret
+from flashmm_engine.venues.sei.stub.ante import AnteConfig
+from flashmm_engine.venues.sei.stub.server import StubNode, contract_address
+from flashmm_engine.venues.sei.units import DenomMarket
+from flashmm_engine.venues.sei.venue import SeiVenue
+
+CHAIN_ID = "flashmm-stub-1"
+BLOCK_S = 0.1
+MAKER_KEY = hashlib.sha256(b"flashmm sei maker test key").hexdigest()
+TAKER_KEY = hashlib.sha256(b"flashmm sei taker test key").hexdigest()
+FUND = {"usei": 10**10, "ueth": 10**10, "uusdc": 10**12}
+
+
+def signer(key_hex: str) -> TxSigner:
+    return TxSigner(wallet_from_secret(SecretStr(key_hex), "sei"))
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Any connection attempt to a non-loopback address fails the test."""
+    original = socket.socket.connect
+
+    def guarded(self: socket.socket, address: Any) -> Any:
+        if isinstance(address, tuple) and address[0] not in ("127.0.0.1", "::1", "localhost"):
+            raise AssertionError(f"test tried to reach the network: {address}")
+        return original(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    yield
+
+
+@pytest.fixture
+async def stub() -> AsyncIterator[StubNode]:
+    settings = SeiSettings()
+    contract = contract_address("flashmm-test-fin", "sei")
+    cfg = AnteConfig(CHAIN_ID, "sei", "usei", Decimal("0.02"))
+    node = StubNode(cfg, DenomMarket.from_settings(settings), contract, BLOCK_S, taker_fee_ppm=500)
+    for key in (MAKER_KEY, TAKER_KEY):
+        for denom, amount in FUND.items():
+            node.bank.mint(signer(key).address, denom, amount)
+    await node.start("127.0.0.1", 0)
+    try:
+        yield node
+    finally:
+        await node.stop()
+
+
+def venue_settings(node: StubNode, **overrides: Any) -> SeiSettings:
+    base = f"127.0.0.1:{node.port}"
+    values: dict[str, Any] = {
+        "chain_id": CHAIN_ID,
+        "rest_url": f"http://{base}",
+        "ws_url": f"ws://{base}/websocket",
+        "contract_address": node.chain.contract.address,
+        "private_key": SecretStr(MAKER_KEY),
+        "block_time_s": BLOCK_S,
+    }
+    values.update(overrides)
+    return SeiSettings(**values)
+
+
+@pytest.fixture
+async def venue(stub: StubNode) -> AsyncIterator[SeiVenue]:
+    v = SeiVenue(venue_settings(stub))
+    await v.connect()
+    try:
+        yield v
+    finally:
+        await v.close()
+
+
+async def collect(
+    venue: SeiVenue, done: Callable[[list[VenueEvent]], bool], timeout_s: float = 5.0
+) -> list[VenueEvent]:
+    """Events from the venue until `done(events)` holds."""
+    seen: list[VenueEvent] = []
+
+    async def run() -> None:
+        async for ev in venue.events():
+            seen.append(ev)
+            if done(seen):
+                return
+
+    await asyncio.wait_for(run(), timeout_s)
+    return seen
+
+
+async def taker_order(node: StubNode, side: Side, price: int, size: int, sequence: int) -> BroadcastResult:
+    """A crossing order from a second wallet, signed and broadcast with the adapter's own codec and REST."""
+    settings = SeiSettings()
+    codec = FinCodec(DenomMarket.from_settings(settings))
+    taker = signer(TAKER_KEY)
+    account = node.bank.ensure(taker.address).number
+    params = TxParams(CHAIN_ID, account, sequence, 400_000, 8_000, "usei")
+    tx_bytes = taker.sign_execute(node.chain.contract.address, [codec.place(side, price, size)], params)
+    async with aiohttp.ClientSession() as session:
+        result = await SeiRest(f"http://127.0.0.1:{node.port}", session).broadcast_sync(tx_bytes)
+    assert result.txhash == tx_hash(tx_bytes)
+    return result
+
+
+async def wait_blocks(n: int) -> None:
+    await asyncio.sleep(BLOCK_S * n + 0.02)
