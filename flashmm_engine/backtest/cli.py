@@ -48,7 +48,12 @@ log = logging.getLogger(__name__)
 @click.option(
     "--response-latency-ms", "response_latency", default=None, help="Defaults to the order latency."
 )
-@click.option("--feed-latency-ms", type=click.FloatRange(min=0), default=0.0, show_default=True)
+@click.option(
+    "--feed-latency-ms",
+    "feed_latency",
+    default=None,
+    help="Delay of the strategy's view of the book: ms or file:PATH (default: as recorded).",
+)
 @click.option("--queue", default="power:2", show_default=True, help="risk-averse | power:N")
 @click.option("--partial-fills/--no-partial-fills", default=False, show_default=True)
 @click.option("--maker-fee-ppm", type=int, default=0, show_default=True)
@@ -90,7 +95,7 @@ def backtest(
         decision_interval_ms=decision_ms,
         order_latency=order_latency,
         response_latency=response_latency,
-        feed_latency_ms=feed_latency_ms,
+        feed_latency=feed_latency,
         queue=queue,
         partial_fills=partial_fills,
         maker_fee_ppm=maker_fee_ppm,

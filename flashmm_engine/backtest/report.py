@@ -99,6 +99,11 @@ class BacktestReport:
         self.equity.append(self._equity_units(mid2))
         self.position_path.append(self.inventory.position)
 
+    def mark_final(self, ts: int, top: BookTop | None) -> None:
+        """Value the end state at the book as it is after the last event (not the last decision's)."""
+        if top is not None:
+            self.marks.append((ts, top.bid_price + top.ask_price))
+
     def _equity_units(self, mid2: int) -> float:
         return self.inventory.cash + self.inventory.position * mid2 * NOTIONAL_SCALE / 2
 

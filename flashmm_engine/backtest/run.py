@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flashmm_engine.backtest.columns import EventColumns, merge_tables
 from flashmm_engine.backtest.replay import run_replay
 from flashmm_engine.backtest.report import BacktestReport
 from flashmm_engine.backtest.session import Session
 from flashmm_engine.marketdata.normalize import NormalizedTables, detect_market, load_capture
 from flashmm_engine.strategy.fixed_spread import FixedSpreadParams, FixedSpreadStrategy
-from flashmm_engine.types import NS_PER_MS, MarketSpec
+from flashmm_engine.types import MarketSpec
+from flashmm_engine.venues.sim.columns import EventColumns, merge_tables
 from flashmm_engine.venues.sim.latency import ConstantLatency, Latency, parse_latency
 from flashmm_engine.venues.sim.market_config import SimMarket
 from flashmm_engine.venues.sim.matching import MatchingEngine
@@ -36,7 +37,8 @@ class BacktestOptions:
     order_latency: str = "10"
     response_latency: str | None = None
     """Defaults to the order latency."""
-    feed_latency_ms: float = 0.0
+    feed_latency: str | None = None
+    """None = the strategy sees the book as the capture recorded it; else ms or file:PATH, like order latency."""
     queue: str = "power:2"
     partial_fills: bool = False
     maker_fee_ppm: int = 0
@@ -54,7 +56,7 @@ def backtest_capture(path: Path, market: str | None, opts: BacktestOptions) -> d
 
 def backtest_tables(tables: NormalizedTables, opts: BacktestOptions) -> dict[str, Any]:
     started = time.perf_counter()
-    columns = merge_tables(tables, round(opts.feed_latency_ms * NS_PER_MS))
+    columns = merge_tables(tables)
     merge_s = time.perf_counter() - started
     return {**run_columns(columns, tables.spec, opts), "merge_seconds": round(merge_s, 3)}
 
@@ -84,6 +86,10 @@ def latencies(opts: BacktestOptions) -> tuple[Latency, Latency]:
     return order, parse_latency(opts.order_latency, opts.seed + 1)
 
 
+def feed_latency(opts: BacktestOptions) -> Latency | None:
+    return parse_latency(opts.feed_latency, opts.seed + 2) if opts.feed_latency else None
+
+
 def run_columns(columns: EventColumns, spec: MarketSpec, opts: BacktestOptions) -> dict[str, Any]:
     if not len(columns):
         raise ValueError("the capture holds no book or trade events")
@@ -92,10 +98,19 @@ def run_columns(columns: EventColumns, spec: MarketSpec, opts: BacktestOptions) 
     strategy = make_strategy(spec, opts)
     report = BacktestReport(spec)
     order_latency, response_latency = latencies(opts)
-    session = Session(market, strategy, ACCOUNT, order_latency, response_latency, report, columns.ts[0])
-    started = time.perf_counter()
-    events = run_replay(columns, market, session)
-    loop_s = time.perf_counter() - started
+    session = Session(
+        market, strategy, ACCOUNT, order_latency, response_latency, report, columns.ts[0], feed_latency(opts)
+    )
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # the loop creates no reference cycles; collector passes only cost time here
+    try:
+        started = time.perf_counter()
+        events = run_replay(columns, market, session)
+        loop_s = time.perf_counter() - started
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    report.mark_final(columns.ts[-1], market.top())
     span_s = (columns.ts[-1] - columns.ts[0]) / 1e9
     log.info("replayed %d events (%.0f s of market) in %.3f s", events, span_s, loop_s)
     return {

@@ -42,8 +42,10 @@ class Session:
         response_latency: Latency,
         report: BacktestReport,
         start_ns: int,
+        feed_latency: Latency | None = None,
     ) -> None:
         self.exchange = exchange
+        self.feed_latency = feed_latency
         self.strategy = strategy
         self.account = account
         self.order_latency = order_latency
@@ -53,7 +55,10 @@ class Session:
         self._arrivals: list[tuple[int, int, OrderRequest | CancelRequest]] = []
         self._responses: list[tuple[int, int, VenueEvent]] = []
         self._tiebreak = itertools.count()
-        self.next_decision = start_ns
+        self.next_decision = NEVER
+        self.next_observe = NEVER
+        self._observed: BookTop | None = None
+        self._schedule_decision(start_ns + strategy.decision_interval_ns, start_ns)  # after one interval
         self.next_wake = start_ns
         strategy.bind(self.clock, self)
 
@@ -87,7 +92,7 @@ class Session:
         while True:
             t_arrival = arrivals[0][0] if arrivals else NEVER
             t_response = responses[0][0] if responses else NEVER
-            t_next = min(t_arrival, t_response, self.next_decision)
+            t_next = min(t_arrival, t_response, self.next_observe, self.next_decision)
             if t_next > now:
                 break
             self.clock.advance_to(t_next)
@@ -95,10 +100,16 @@ class Session:
                 self._arrive(heapq.heappop(arrivals)[2], t_next)
             elif t_response == t_next:
                 self.strategy.on_event(heapq.heappop(responses)[2])
+            elif self.next_observe == t_next:
+                self._observed = self.exchange.top()
+                self.next_observe = NEVER
             else:
                 self._decide(t_next)
         self.next_wake = min(
-            arrivals[0][0] if arrivals else NEVER, responses[0][0] if responses else NEVER, self.next_decision
+            arrivals[0][0] if arrivals else NEVER,
+            responses[0][0] if responses else NEVER,
+            self.next_observe,
+            self.next_decision,
         )
 
     def _arrive(self, request: OrderRequest | CancelRequest, ts: int) -> None:
@@ -108,8 +119,15 @@ class Session:
             events = self.exchange.cancel(self.account, request, ts)
         self.on_exchange_events(events, ts)
 
+    def _schedule_decision(self, at: int, now: int) -> None:
+        """With feed latency L the strategy decides at `at` on the book as it was at `at - L` (never
+        earlier than the previous decision: latencies above the decision interval are capped)."""
+        self.next_decision = at
+        if self.feed_latency is not None:
+            self.next_observe = max(now, at - self.feed_latency.draw_ns())
+
     def _decide(self, ts: int) -> None:
         top = self.exchange.top()
-        self.report.on_decision(ts, top)
-        self.strategy.decide(top)
-        self.next_decision = ts + self.strategy.decision_interval_ns
+        self.report.on_decision(ts, top)  # marks use the true book; the strategy sees its delayed view
+        self.strategy.decide(top if self.feed_latency is None else self._observed)
+        self._schedule_decision(ts + self.strategy.decision_interval_ns, ts)

@@ -37,6 +37,7 @@ def backtest_synthetic(seconds: float, settings: SimSettings, opts: BacktestOpti
         session.on_exchange_events(flow.step(), t)
         events += 1
     wall = time.perf_counter() - started
+    report.mark_final(end, exchange.top())
     return {
         "events": events,
         "seconds": round(wall, 4),

@@ -30,10 +30,8 @@ class BinanceSettings(BaseModel):
 
     @model_validator(mode="after")
     def _urls_paired(self) -> BinanceSettings:
-        if len(self.ws_urls) != len(self.rest_urls):
-            raise ValueError(
-                "binance.ws_urls and binance.rest_urls must have the same length (paired by index)"
-            )
+        if self.rest_urls and len(self.ws_urls) != len(self.rest_urls):
+            raise ValueError("binance.rest_urls must be empty or as long as ws_urls (paired by index)")
         return self
 
 

@@ -36,4 +36,9 @@ class ModelSettings(BaseModel):
     flat_band_ticks: float = Field(
         default=0.25, gt=0, description="Label flat band: moves up to this many ticks."
     )
+    input_features: list[str] = Field(
+        default_factory=lambda: ["imb_1", "imb_3", "imb_5", "microprice_offset_ticks"],
+        description="Features the model reads (names from the FeatureSpec); empty = all of them.",
+    )
+    mirror_augment: bool = Field(default=True, description="Train on the data plus its bid/ask mirror image.")
     latency_budget_us: float = Field(default=200.0, gt=0, description="p99 single-sample inference budget.")

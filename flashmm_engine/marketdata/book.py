@@ -1,7 +1,8 @@
 """A price-level order book on integer ticks and lots: a snapshot plus absolute-size diffs.
 
 Levels live in one dict per side, so applying a level is O(1). The best price of each side is kept
-lazily: raised in O(1) when a better level appears, and recomputed only when the best level is removed.
+lazily: raised in O(1) when a better level appears and, when the best level is removed, found on the next
+query by stepping tick by tick from the old best (prices are integers; the next level is usually close).
 """
 
 from __future__ import annotations
@@ -19,19 +20,24 @@ class BookError(ValueError):
     """An update that would corrupt the book (negative size, non-positive price)."""
 
 
+SCAN_TICKS = 64
+"""After the best level goes, look this many ticks past it before falling back to a full max/min."""
+
+
 class OrderBook:
-    __slots__ = ("_best_ask", "_best_bid", "asks", "bids")
+    __slots__ = ("_best", "_bound", "asks", "bids")
 
     def __init__(self) -> None:
         self.bids: dict[int, int] = {}
         self.asks: dict[int, int] = {}
-        self._best_bid: int | None = None
-        self._best_ask: int | None = None
+        # per side: the best price if known; else None plus, if known, a bound no level is better than
+        self._best: dict[int, int | None] = {BID: None, ASK: None}
+        self._bound: dict[int, int | None] = {BID: None, ASK: None}
 
     def clear(self) -> None:
         self.bids.clear()
         self.asks.clear()
-        self._best_bid = self._best_ask = None
+        self._forget_best()
 
     def load(self, bids: Iterable[tuple[int, int]], asks: Iterable[tuple[int, int]]) -> None:
         """Replace the whole book with a snapshot image. Zero-size levels are ignored."""
@@ -40,7 +46,7 @@ class OrderBook:
         _validate(list(new_bids), list(new_bids.values()))
         _validate(list(new_asks), list(new_asks.values()))
         self.bids, self.asks = new_bids, new_asks
-        self._best_bid = self._best_ask = None
+        self._forget_best()
 
     def apply(
         self,
@@ -61,7 +67,9 @@ class OrderBook:
         _validate((price,), (size,))
         self._apply_side(self.bids if side == BID else self.asks, (price,), (size,), side)
 
-    def _apply_side(self, levels: dict[int, int], prices: Sequence[int], sizes: Sequence[int], side: int) -> None:
+    def _apply_side(
+        self, levels: dict[int, int], prices: Sequence[int], sizes: Sequence[int], side: int
+    ) -> None:
         if not prices:
             return
         # bulk C-level update, then delete the levels whose final size is 0 (the last write of a price wins)
@@ -70,28 +78,47 @@ class OrderBook:
         for price in removed:
             if levels.get(price) == 0:
                 del levels[price]
-        best = self._best_bid if side == BID else self._best_ask
-        if best is not None and best in levels and len(removed) < len(prices):
-            candidate = max(compress(prices, sizes)) if side == BID else min(compress(prices, sizes))
-            better = candidate > best if side == BID else candidate < best
-            if better:
-                best = candidate if candidate in levels else None
-        elif best is not None and best not in levels:
-            best = None  # the best level went away: recomputed lazily when asked
-        if side == BID:
-            self._best_bid = best
-        else:
-            self._best_ask = best
+        best = self._best[side]
+        if best is not None and best not in levels:
+            self._bound[side] = best  # the old best bounds every remaining level
+            best = None
+        if len(removed) < len(prices):
+            live = compress(prices, sizes)
+            candidate = max(live) if side == BID else min(live)
+            reference = best if best is not None else self._bound[side]
+            if reference is not None and (candidate - reference) * side > 0:
+                if candidate in levels:
+                    best = candidate
+                else:  # set then removed within this update: it still bounds every level
+                    best, self._bound[side] = None, candidate
+        self._best[side] = best
+
+    def _find_best(self, side: int) -> int | None:
+        levels = self.bids if side == BID else self.asks
+        if not levels:
+            return None
+        bound = self._bound[side]
+        if bound is not None:
+            for price in range(bound, bound - SCAN_TICKS * side, -side):
+                if price in levels:
+                    return price
+        return max(levels) if side == BID else min(levels)
+
+    def _forget_best(self) -> None:
+        self._best[BID] = self._best[ASK] = None
+        self._bound[BID] = self._bound[ASK] = None
 
     def best_bid(self) -> tuple[int, int] | None:
-        if self._best_bid is None and self.bids:
-            self._best_bid = max(self.bids)
-        return None if self._best_bid is None else (self._best_bid, self.bids[self._best_bid])
+        best = self._best[BID]
+        if best is None:
+            best = self._best[BID] = self._find_best(BID)
+        return None if best is None else (best, self.bids[best])
 
     def best_ask(self) -> tuple[int, int] | None:
-        if self._best_ask is None and self.asks:
-            self._best_ask = min(self.asks)
-        return None if self._best_ask is None else (self._best_ask, self.asks[self._best_ask])
+        best = self._best[ASK]
+        if best is None:
+            best = self._best[ASK] = self._find_best(ASK)
+        return None if best is None else (best, self.asks[best])
 
     def depth(self, side: int, k: int) -> list[tuple[int, int]]:
         """The best `k` levels of one side, best first."""

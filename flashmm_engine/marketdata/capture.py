@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import IO, cast
 
 GZIP_MAGIC = b"\x1f\x8b"
+READ_CHUNK_BYTES = 1 << 22
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +29,17 @@ def open_capture(path: Path) -> IO[bytes]:
 def iter_lines(path: Path) -> Iterator[bytes]:
     """Non-empty lines of a capture, newline stripped. A truncated gzip tail ends the iteration cleanly."""
     with open_capture(path) as stream:
+        pending = b""
         try:
-            for line in stream:
-                stripped = line.rstrip(b"\r\n")
-                if stripped:
-                    yield stripped
+            # big reads split in C are several times faster than GzipFile's per-line readline
+            while chunk := stream.read(READ_CHUNK_BYTES):
+                lines = (pending + chunk).split(b"\n")
+                pending = lines.pop()
+                for line in lines:
+                    if line := line.rstrip(b"\r"):
+                        yield line
+            if pending := pending.rstrip(b"\r"):
+                yield pending
         except EOFError:
             # a recorder killed mid-write leaves a truncated gzip member; keep what was complete
             log.warning("capture %s ends with a truncated gzip member; the partial tail was skipped", path)

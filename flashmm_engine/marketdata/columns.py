@@ -118,18 +118,19 @@ class ColumnSink:
 
     def top_of_book(self) -> pd.DataFrame:
         arrays = [np.asarray(c, dtype=np.int64) for c in self._tops]
-        columns: dict[str, npt.NDArray[Any]] = dict(zip(("ts_exchange", "ts_local"), arrays[:2], strict=True))
+        columns: dict[str, Any] = dict(zip(("ts_exchange", "ts_local"), arrays[:2], strict=True))
         columns["market"] = self._market_column(len(arrays[1]))
         columns.update(zip(TOP_OF_BOOK_COLUMNS[3:], arrays[2:], strict=True))
         return _sorted_frame(columns, TOP_OF_BOOK_COLUMNS)
 
-    def _market_column(self, length: int) -> npt.NDArray[np.object_]:
-        return np.full(length, self.market, dtype=object)
+    def _market_column(self, length: int) -> pd.Series:
+        # repeating a one-element string Series is a C-level take; building from Python objects is not
+        return pd.Series([self.market], dtype="str").repeat(length).reset_index(drop=True)
 
 
-def _sorted_frame(columns: dict[str, npt.NDArray[Any]], order: tuple[str, ...]) -> pd.DataFrame:
+def _sorted_frame(columns: dict[str, Any], order: tuple[str, ...]) -> pd.DataFrame:
     frame = pd.DataFrame({name: columns[name] for name in order})
-    ts_local = columns["ts_local"]
+    ts_local: npt.NDArray[np.int64] = columns["ts_local"]
     if len(ts_local) > 1 and bool((np.diff(ts_local) < 0).any()):
         frame = frame.iloc[np.argsort(ts_local, kind="stable")].reset_index(drop=True)
     return frame

@@ -56,9 +56,7 @@ def normalize_capture(
     spec = binance_market_spec(market, symbol)
     sink = ColumnSink(spec.symbol)
     processor = FeedProcessor(market, spec, symbol, sink)
-    on_line = processor.on_line
-    for line in iter_lines(path):
-        on_line(line)
+    processor.on_lines(iter_lines(path))
     tables = NormalizedTables(
         book_delta=sink.book_delta(),
         book_snapshot=sink.book_snapshot(),

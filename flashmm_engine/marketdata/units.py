@@ -48,9 +48,24 @@ class UnitParser(dict[str, int]):
 
     def parse(self, text: str) -> int:
         whole, _, fraction = text.partition(".")
+        decimals = self.decimals
+        if self.multiple == 1 and whole:
+            # the usual venue formatting: exactly the step's decimals, or more but all zeros (Binance spot)
+            if len(fraction) == decimals:
+                digits = whole + fraction
+            elif len(fraction) > decimals and not fraction[decimals:].strip("0"):
+                digits = whole + fraction[:decimals]
+            else:
+                digits = ""
+            if digits.isdigit() and digits.isascii():
+                return int(digits)
+        return self._parse_general(text, whole, fraction)
+
+    def _parse_general(self, text: str, whole: str, fraction: str) -> int:
         kept, rest = fraction[: self.decimals], fraction[self.decimals :]
         digits = whole + kept.ljust(self.decimals, "0")
-        if not whole or not (digits.isascii() and digits.isdigit()) or (rest and not rest.isdigit()):
+        valid_rest = not rest or (rest.isdigit() and rest.isascii())
+        if not whole or not (digits.isascii() and digits.isdigit()) or not valid_rest:
             raise ValueError(f"{self.what} {text[:40]!r} is not a non-negative decimal")
         scaled = int(digits)
         units, remainder = divmod(scaled, self.multiple)
@@ -59,7 +74,7 @@ class UnitParser(dict[str, int]):
         if not self.round_off_step:
             raise OffTickError(f"{self.what} {text[:40]!r} is not a multiple of {self.step}")
         self.rounded += 1
-        half_up = 2 * remainder + (rest[0] >= "5") >= self.multiple
+        half_up = 2 * remainder + (rest[:1] >= "5") >= self.multiple
         return max(1, units + half_up)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from flashmm_engine.features.batch import FeatureFrame, compute_features
 from flashmm_engine.features.labels import LabelSpec, compute_labels
-from flashmm_engine.features.spec import FeatureSpec
+from flashmm_engine.features.spec import FeatureSpec, mirror_map
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,19 @@ def _frame_dataset(frame: FeatureFrame, label_spec: LabelSpec, window: int, stri
         x = values[rows[:, None] + offsets[None, :]]
     imbalance = frame.values[rows, frame.names.index(BASELINE_FEATURE)]
     return Dataset(frame.ts[rows], x, labels.direction[rows], imbalance)
+
+
+def mirrored(ds: Dataset, names: list[str]) -> Dataset:
+    """The data plus its mirror image (bids <-> asks, up <-> down). Direction is symmetric in law, so this
+    doubles the sample and removes the drift of a short training period from the model's direction."""
+    source, signs = mirror_map(names)
+    flipped = ds.x[..., source] * np.asarray(signs, dtype=ds.x.dtype)
+    return Dataset(
+        np.concatenate([ds.ts, ds.ts]),
+        np.concatenate([ds.x, flipped]),
+        np.concatenate([ds.y, 2 - ds.y]),  # DOWN=0 <-> UP=2, FLAT stays
+        np.concatenate([ds.imbalance, -ds.imbalance]),
+    )
 
 
 def time_cut(ts: np.ndarray, fraction: float) -> int:

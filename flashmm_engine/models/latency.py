@@ -22,7 +22,7 @@ def measure_latency(module: torch.nn.Module, example: torch.Tensor, calls: int =
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        with torch.inference_mode():
+        with torch.no_grad():
             for _ in range(WARMUP_CALLS):
                 module(example)
             timings = np.empty(calls)

@@ -62,7 +62,7 @@ class LoadedModel:
         return str(self.manifest["version"])
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        with torch.inference_mode():
+        with torch.no_grad():
             return self.module(torch.from_numpy(np.asarray(x, dtype=np.float32))).numpy()
 
 
@@ -80,6 +80,8 @@ def load_model(model_dir: Path, expected_spec_hash: str | None = None) -> Loaded
     except (RuntimeError, ValueError) as exc:
         raise ArtifactLoadError(f"{path}: not a loadable TorchScript file ({exc})") from exc
     module.eval()
+    for parameter in module.parameters():
+        parameter.requires_grad_(False)  # serving only: no autograd bookkeeping per call
     input_shape = tuple(int(d) for d in manifest["input_shape"])
     horizons = [str(h) for h in manifest["horizons"]]
     _probe(module, input_shape, len(horizons))
@@ -118,7 +120,7 @@ def _probe(module: torch.jit.ScriptModule, input_shape: tuple[int, ...], n_horiz
     generator = torch.Generator().manual_seed(PROBE_SEED)
     probe = torch.randn((PROBE_ROWS, *input_shape), generator=generator)
     try:
-        with torch.inference_mode():
+        with torch.no_grad():
             for _ in range(WARMUP_CALLS):
                 module(probe[:1])
             out = module(probe)

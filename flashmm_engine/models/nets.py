@@ -44,21 +44,26 @@ class Mlp(nn.Module):
 
 
 class TemporalConv(nn.Module):
-    """A small causal temporal-convolution net over the last `window` feature vectors (batch, window, F)."""
+    """A small causal temporal-convolution net over the last `window` feature vectors (batch, window, F).
+
+    The two convolutions (kernel 3, dilations 1 and 2) are written as linear layers over lagged copies:
+    the same function as Conv1d, but several times faster for one sample on one thread."""
 
     def __init__(self, n_features: int, n_horizons: int, hidden: int = 32, dropout: float = 0.2) -> None:
         super().__init__()
         self.n_horizons = n_horizons
-        self.conv1 = nn.Conv1d(n_features, hidden, kernel_size=3, dilation=1)
-        self.conv2 = nn.Conv1d(hidden, hidden, kernel_size=3, dilation=2)
+        self.conv1 = nn.Linear(3 * n_features, hidden)
+        self.conv2 = nn.Linear(3 * hidden, hidden)
         self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(hidden + n_features, n_horizons * N_CLASSES)
+        self.head = nn.Linear(hidden + n_features, n_horizons * 3)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = torch.relu(self.conv1(x.transpose(1, 2)))
-        h = torch.relu(self.conv2(h))
-        # the last time step of the convolution summary, plus the latest raw vector (a skip path)
-        summary = torch.cat([self.dropout(h[:, :, -1]), x[:, -1, :]], dim=1)
+        # layer 1 at the steps layer 2 reads for the last output: t-4, t-2, t (window >= 7)
+        lagged = torch.cat([x[:, :-2, :], x[:, 1:-1, :], x[:, 2:, :]], dim=2)
+        h = torch.relu(self.conv1(lagged[:, -5:, :]))
+        last = torch.relu(self.conv2(torch.cat([h[:, 0, :], h[:, 2, :], h[:, 4, :]], dim=1)))
+        # the convolution summary plus the latest raw vector (a skip path)
+        summary = torch.cat([self.dropout(last), x[:, -1, :]], dim=1)
         return self.head(summary).reshape(x.shape[0], self.n_horizons, 3)
 
 
@@ -71,18 +76,23 @@ def build_network(kind: ModelKind, n_features: int, n_horizons: int, hidden: int
 
 
 class ProbabilityModel(nn.Module):
-    """Raw features in, calibrated probabilities (batch, horizons, 3) out."""
+    """The full feature vector in (the spec's order), calibrated probabilities (batch, horizons, 3) out.
+    The model reads the `input_index` subset of it, standardized with training statistics."""
 
-    def __init__(self, network: nn.Module, mean: torch.Tensor, std: torch.Tensor, n_horizons: int) -> None:
+    def __init__(
+        self, network: nn.Module, input_index: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, n_horizons: int
+    ) -> None:
         super().__init__()
         self.network = network
         self.z_clip = Z_CLIP
+        self.register_buffer("input_index", input_index.to(torch.long))
         self.register_buffer("mean", mean.to(torch.float32))
         self.register_buffer("std", std.to(torch.float32))
         self.register_buffer("temperature", torch.ones(n_horizons, 1))
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
-        return self.network(torch.clamp((x - self.mean) / self.std, -self.z_clip, self.z_clip))
+        selected = torch.index_select(x, -1, self.input_index)
+        return self.network(torch.clamp((selected - self.mean) / self.std, -self.z_clip, self.z_clip))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.softmax(self.logits(x) / self.temperature, dim=-1)

@@ -14,7 +14,7 @@ import numpy as np
 from flashmm_engine.config.models import ModelSettings
 from flashmm_engine.features.labels import LabelSpec
 from flashmm_engine.features.spec import FeatureSpec
-from flashmm_engine.models.dataset import Dataset, build_dataset, capture_frames, time_cut
+from flashmm_engine.models.dataset import Dataset, build_dataset, capture_frames, mirrored, time_cut
 from flashmm_engine.models.export import export_model
 from flashmm_engine.models.loader import load_model
 from flashmm_engine.models.metrics import fit_baseline, horizon_report
@@ -77,7 +77,15 @@ def train_from_captures(
         hidden=settings.hidden,
     )
     log.info("training %s on %d samples, validating on %d", kind, len(split.fit), len(split.val))
-    result = fit(split.fit, split.val, len(label_spec.horizons_ms), config)
+    names = spec.names()
+    unknown = sorted(set(settings.input_features) - set(names))
+    if unknown:
+        raise ValueError(f"models.input_features: unknown features {unknown}")
+    input_index = [names.index(n) for n in settings.input_features] or list(range(len(names)))
+    fit_set, val_set = split.fit, split.val
+    if settings.mirror_augment:
+        fit_set, val_set = mirrored(fit_set, names), mirrored(val_set, names)
+    result = fit(fit_set, val_set, len(label_spec.horizons_ms), input_index, config)
     table = fit_baseline(split.train.imbalance, split.train.y)
     # held-out figures on the engine's own tick grid, as `model evaluate` computes them
     test = split.test.select(split.test.ts % spec.tick_ns == 0)
@@ -90,7 +98,8 @@ def train_from_captures(
         "market": market,
         "spec_hash": spec.spec_hash(),
         "feature_spec": spec.to_json_dict(),
-        "feature_names": spec.names(),
+        "feature_names": names,
+        "input_features": [names[i] for i in input_index],
         "input_shape": list(ds.x.shape[1:]),
         "horizons": label_spec.horizon_names,
         "label_spec": asdict(label_spec),
@@ -103,6 +112,7 @@ def train_from_captures(
             "best_val_loss": result.best_val_loss,
             "temperatures": result.temperatures,
             "n_fit": len(split.fit),
+            "mirror_augment": settings.mirror_augment,
         },
         "baseline_table": table.tolist(),
         "train_config": asdict(config) | {"sample_ms": settings.sample_ms},

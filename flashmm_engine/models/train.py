@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 TEMPERATURE_GRID = np.exp(np.linspace(np.log(0.25), np.log(4.0), 97))
 STD_FLOOR = 1e-3
+PROGRESS_EVERY_EPOCHS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,15 +41,17 @@ class TrainResult:
     temperatures: list[float]
 
 
-def fit(train: Dataset, val: Dataset, n_horizons: int, config: TrainConfig) -> TrainResult:
+def fit(train: Dataset, val: Dataset, n_horizons: int, input_index: list[int], config: TrainConfig) -> TrainResult:
+    """Trains on `train` (features: the full spec vector), reading only the `input_index` features."""
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     x_train, y_train = torch.from_numpy(train.x), torch.from_numpy(train.y)
     x_val, y_val = torch.from_numpy(val.x), torch.from_numpy(val.y)
-    flat = x_train.reshape(-1, x_train.shape[-1])
+    index = torch.tensor(input_index, dtype=torch.long)
+    flat = x_train.index_select(-1, index).reshape(-1, len(input_index))
     mean, std = flat.mean(dim=0), flat.std(dim=0).clamp_min(STD_FLOOR)
-    network = build_network(config.kind, x_train.shape[-1], n_horizons, config.hidden)
-    model = ProbabilityModel(network, mean, std, n_horizons)
+    network = build_network(config.kind, len(input_index), n_horizons, config.hidden)
+    model = ProbabilityModel(network, index, mean, std, n_horizons)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     loss_fn = nn.CrossEntropyLoss()
     best_loss, best_state, best_epoch, epoch = float("inf"), copy.deepcopy(model.state_dict()), 0, 0
@@ -61,6 +64,8 @@ def fit(train: Dataset, val: Dataset, n_horizons: int, config: TrainConfig) -> T
             loss.backward()
             optimizer.step()
         val_loss = _loss(model, x_val, y_val, loss_fn)
+        if epoch % PROGRESS_EVERY_EPOCHS == 0:
+            log.info("epoch %d: validation loss %.4f (best %.4f at %d)", epoch, val_loss, best_loss, best_epoch)
         if val_loss < best_loss - 1e-6:
             best_loss, best_state, best_epoch = val_loss, copy.deepcopy(model.state_dict()), epoch
         elif epoch - best_epoch >= config.patience:

@@ -7,7 +7,6 @@ decision; a side is pulled when the position cap is reached on it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flashmm_engine.service.clock import Clock

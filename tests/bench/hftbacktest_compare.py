@@ -33,7 +33,7 @@ from hftbacktest import (
 )
 from numba import njit
 
-from flashmm_engine.backtest.columns import TRADE, EventColumns, merge_tables
+from flashmm_engine.venues.sim.columns import TRADE, EventColumns, merge_tables
 from flashmm_engine.backtest.run import BacktestOptions, run_columns
 from flashmm_engine.marketdata.normalize import detect_market, load_capture
 from flashmm_engine.types import NS_PER_MS
@@ -72,9 +72,9 @@ def fixed_spread(hbt, half_spread, order_qty, max_position, skew_per_order, inte
         decisions += 1
         depth = hbt.depth(0)
         bb, ba = depth.best_bid_tick, depth.best_ask_tick
-        if bb <= -2**60 or ba >= 2**60 or bb >= ba or depth.best_bid_qty <= 0 or depth.best_ask_qty <= 0:
+        if bb <= -(2**60) or ba >= 2**60 or bb >= ba or depth.best_bid_qty <= 0 or depth.best_ask_qty <= 0:
             continue
-        position = int(round(hbt.position(0) / lot))
+        position = int(round(hbt.position(0) / lot))  # noqa: RUF046 (numba: keep the integer explicit)
         mid2 = bb + ba
         skew = -(position * skew_per_order) // order_qty
         bid = min((mid2 - 2 * half_spread) // 2 + skew, bb)
@@ -127,7 +127,11 @@ def run_hftbacktest(events: np.ndarray, opts: BacktestOptions, tick: float, lot:
     hbt = HashMapMarketDepthBacktest([asset])
     started = time.perf_counter()
     decisions = fixed_spread(
-        hbt, opts.half_spread_ticks, opts.order_size, opts.max_position, opts.skew_ticks_per_order,
+        hbt,
+        opts.half_spread_ticks,
+        opts.order_size,
+        opts.max_position,
+        opts.skew_ticks_per_order,
         opts.decision_interval_ms * NS_PER_MS,
     )
     wall = time.perf_counter() - started
@@ -158,18 +162,26 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     opts = BacktestOptions(
-        half_spread_ticks=args.half_spread_ticks, order_latency=str(args.latency_ms), queue="power:2",
-        partial_fills=False, maker_fee_ppm=args.maker_fee_ppm, taker_fee_ppm=args.taker_fee_ppm,
+        half_spread_ticks=args.half_spread_ticks,
+        order_latency=str(args.latency_ms),
+        queue="power:2",
+        partial_fills=False,
+        maker_fee_ppm=args.maker_fee_ppm,
+        taker_fee_ppm=args.taker_fee_ppm,
     )
     tables = load_capture(args.file, args.market or detect_market(args.file))
     columns = merge_tables(tables)
     tick, lot = float(tables.spec.tick_size), float(tables.spec.lot_size)
     events = to_hftbacktest_events(columns, tick, lot)
-    hbt_runs = [run_hftbacktest(events, opts, tick, lot) for _ in range(args.runs + 1)][1:]  # first = JIT warm-up
+    hbt_runs = [run_hftbacktest(events, opts, tick, lot) for _ in range(args.runs + 1)][
+        1:
+    ]  # first = JIT warm-up
     ours_runs = [run_columns(columns, tables.spec, opts) for _ in range(args.runs)]
     hbt = hbt_runs[-1] | {"seconds": statistics.median(r["seconds"] for r in hbt_runs)}
     ours = ours_runs[-1] | {"seconds": statistics.median(r["seconds"] for r in ours_runs)}
-    print(f"{len(columns)} events, {args.runs} runs each (median wall time; hftbacktest warm)", file=sys.stderr)
+    print(
+        f"{len(columns)} events, {args.runs} runs each (median wall time; hftbacktest warm)", file=sys.stderr
+    )
     print(f"{'':<12}{'hftbacktest':>16}{'FlashMM':>16}")
     for key in ("decisions", "fills", "volume", "position", "pnl", "fees", "seconds"):
         print(f"{key:<12}{hbt[key]:>16.6g}{ours[key]:>16.6g}")

@@ -11,7 +11,9 @@ import json
 import os
 import subprocess
 import sys
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
@@ -140,8 +142,6 @@ def test_wrong_chain_id_fee_and_bad_bytes_are_refused(node: dict[str, Any]) -> N
 
 
 def test_executed_tx_is_found_by_hash_with_wasm_events(node: dict[str, Any]) -> None:
-    import time
-
     acc = account(node)
     probe = broadcast(node, plain_cosmpy_tx(node["contract"], 10_000, int(acc["account_number"]), "6000usei"))
     seq = int(probe["raw_log"].split("expected ")[1].split(",")[0])
@@ -155,3 +155,29 @@ def test_executed_tx_is_found_by_hash_with_wasm_events(node: dict[str, Any]) -> 
     assert status == 200 and body["tx_response"]["code"] == 0
     types = [e["type"] for e in body["tx_response"]["events"]]
     assert "wasm" in types and "wasm-submit_order" in types
+
+
+def test_tx_search_by_query_or_legacy_events_with_the_sdk_errors(node: dict[str, Any]) -> None:
+    acc = account(node)
+    probe = broadcast(node, plain_cosmpy_tx(node["contract"], 10_000, int(acc["account_number"]), "6000usei"))
+    seq = int(probe["raw_log"].split("expected ")[1].split(",")[0])
+    sent = broadcast(node, plain_cosmpy_tx(node["contract"], seq, int(acc["account_number"]), "6000usei"))
+    assert sent["code"] == 0
+    time.sleep(0.3)  # a few 100 ms blocks
+    base = node["rest_url"] + "/cosmos/tx/v1beta1/txs?"
+    contract = f"wasm._contract_address='{node['contract']}'"
+    by_query = urllib.parse.urlencode({"query": f"{contract} AND tx.height>=1", "limit": "100"})
+    status, body = http("GET", base + by_query)
+    assert status == 200 and sent["txhash"] in [r["txhash"] for r in body["tx_responses"]]
+    total = int(body["total"])
+    heights = [int(r["height"]) for r in body["tx_responses"]]
+    assert heights == sorted(heights) and total == len(heights)
+    legacy = urllib.parse.urlencode([("events", contract), ("events", "tx.height>=1")])
+    status, old = http("GET", base + legacy + "&pagination.limit=1&pagination.offset=0")
+    assert status == 200 and old["total"] == body["total"] and len(old["tx_responses"]) == 1
+    assert http("GET", base.rstrip("?")) == (
+        400,
+        {"code": 3, "message": "query cannot be empty", "details": []},
+    )
+    status, past_end = http("GET", base + by_query + f"&page={total + 1}")
+    assert status == 500 and "page should be within" in past_end["message"]

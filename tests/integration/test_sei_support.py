@@ -30,6 +30,8 @@ CHAIN_ID = "flashmm-stub-1"
 BLOCK_S = 0.1
 MAKER_KEY = hashlib.sha256(b"flashmm sei maker test key").hexdigest()
 TAKER_KEY = hashlib.sha256(b"flashmm sei taker test key").hexdigest()
+TAKER_FEE_PPM = 500
+MAKER_FEE_PPM = 200
 FUND = {"usei": 10**10, "ueth": 10**10, "uusdc": 10**12}
 
 
@@ -56,7 +58,8 @@ async def stub() -> AsyncIterator[StubNode]:
     settings = SeiSettings()
     contract = contract_address("flashmm-test-fin", "sei")
     cfg = AnteConfig(CHAIN_ID, "sei", "usei", Decimal("0.02"))
-    node = StubNode(cfg, DenomMarket.from_settings(settings), contract, BLOCK_S, taker_fee_ppm=500)
+    market = DenomMarket.from_settings(settings)
+    node = StubNode(cfg, market, contract, BLOCK_S, taker_fee_ppm=TAKER_FEE_PPM, maker_fee_ppm=MAKER_FEE_PPM)
     for key in (MAKER_KEY, TAKER_KEY):
         for denom, amount in FUND.items():
             node.bank.mint(signer(key).address, denom, amount)

@@ -94,8 +94,8 @@ async def test_dropped_websocket_misses_no_fill_and_counts_none_twice(
 
     recovered = await collect(venue, lambda evs: filled(evs, "d1") == 7, timeout_s=10)
     assert venue.subscriber.sessions >= 2 and venue.subscriber.disconnects >= 1
-    # the two fills were in the taker's txs while we were deaf: only the contract-state reconcile can see them
-    assert venue.tracker.stats.recovered_fills >= 1
+    # the two fills were in the taker's txs while we were deaf: only the gap's tx search can see them
+    assert venue.gaps.replayed_txs >= 2 and venue.tracker.stats.state_disagreements == 0
     assert (await taker_order(stub, Side.SELL, PRICE, 5, sequence=2)).accepted
     live = await collect(venue, lambda evs: filled(evs, "d1") == 5)
     await wait_blocks(3)  # give any late duplicate a chance to show up

@@ -31,13 +31,14 @@ from flashmm_engine.types import (
     TopOfBook,
     VenueEvent,
 )
-from flashmm_engine.venues.base import Venue
+from flashmm_engine.venues.base import Venue, VenueError
 from flashmm_engine.venues.sim.client import SimVenueClient
 
 KEYS = {"alice": "alice-secret-key-1", "bob": "bob-secret-key-2"}
 MARKET = "SIM:ETHUSD"
 STARTUP_TIMEOUT_S = 20.0
 EVENT_TIMEOUT_S = 5.0
+STOP_TIMEOUT_S = 15.0
 
 
 @pytest.fixture
@@ -54,7 +55,12 @@ def venue_url(tmp_path: Path) -> Iterator[str]:
         yield json.loads(line)["url"]
     finally:
         proc.terminate()
-        _, stderr = proc.communicate(timeout=10)
+        try:
+            _, stderr = proc.communicate(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, stderr = proc.communicate()
+            raise AssertionError(f"venue ignored SIGTERM: {stderr.decode()[-2000:]}") from None
         assert proc.returncode == 0, stderr.decode()[-2000:]
         for key in KEYS.values():
             assert key not in stderr.decode(), "an API key leaked into the logs"
@@ -109,8 +115,14 @@ async def test_orders_fills_and_reconnect_without_loss_or_duplicates(venue_url: 
         assert [o.client_id for o in await alice.open_orders(MARKET)] == ["r-1"]
 
         await alice.place([_order("t-1", Side.BUY, top.ask_price + 20, 3, TimeInForce.IOC)])
-        got = await _next(events, lambda e: isinstance(e, Fill | CancelAck) and e.client_id == "t-1"
-                          and (isinstance(e, CancelAck) or e.remaining == 0))
+        got = await _next(
+            events,
+            lambda e: (
+                isinstance(e, Fill | CancelAck)
+                and e.client_id == "t-1"
+                and (isinstance(e, CancelAck) or e.remaining == 0)
+            ),
+        )
         fills = [e for e in got if isinstance(e, Fill)]
         assert fills and all(f.liquidity is Liquidity.TAKER and f.fee > 0 for f in fills)
         bought = sum(f.size for f in fills)
@@ -124,7 +136,7 @@ async def test_orders_fills_and_reconnect_without_loss_or_duplicates(venue_url: 
         assert alice.reconnects == 0, "the outage should outlast the other session's orders"
 
         after = await _next(events, lambda e: isinstance(e, Fill) and e.client_id == "t-2")
-        assert [e for e in after if isinstance(e, CancelAck)][0].client_id == "r-1"
+        assert next(e for e in after if isinstance(e, CancelAck)).client_id == "r-1"
         assert alice.reconnects == 1
         keys = [(type(e).__name__, e.client_id, getattr(e, "fill_id", "")) for e in after]
         assert len(keys) == len(set(keys)), "an event was delivered twice"
@@ -146,16 +158,23 @@ async def test_bad_orders_are_rejected_with_reasons_and_never_crash(venue_url: s
         events = bob.events()
         top = await _top(bob)
         cases = [
-            ({"client_id": "b-1", "market": MARKET, "side": "buy", "price": "2500.00", "size": "0"},
-             RejectReason.NON_POSITIVE_SIZE),
-            ({"client_id": "b-2", "market": MARKET, "side": "buy", "price": "2500.03", "size": "0.001"},
-             RejectReason.OFF_TICK),
-            ({"client_id": "b-3", "market": "NOPE", "side": "buy", "price": "2500.00", "size": "0.001"},
-             RejectReason.UNKNOWN_MARKET),
-            ({"client_id": "b-4", "market": MARKET, "side": "sell", "price": "2600.00", "size": "11"},
-             RejectReason.INSUFFICIENT_BALANCE),
-            ({"client_id": "b-5", "market": MARKET, "side": "buy", "price": "1e400"},
-             RejectReason.MALFORMED),
+            (
+                {"client_id": "b-1", "market": MARKET, "side": "buy", "price": "2500.00", "size": "0"},
+                RejectReason.NON_POSITIVE_SIZE,
+            ),
+            (
+                {"client_id": "b-2", "market": MARKET, "side": "buy", "price": "2500.03", "size": "0.001"},
+                RejectReason.OFF_TICK,
+            ),
+            (
+                {"client_id": "b-3", "market": "NOPE", "side": "buy", "price": "2500.00", "size": "0.001"},
+                RejectReason.UNKNOWN_MARKET,
+            ),
+            (
+                {"client_id": "b-4", "market": MARKET, "side": "sell", "price": "2600.00", "size": "11"},
+                RejectReason.INSUFFICIENT_BALANCE,
+            ),
+            ({"client_id": "b-5", "market": MARKET, "side": "buy", "price": "1e400"}, RejectReason.MALFORMED),
         ]
         ws = bob._ws
         assert ws is not None
@@ -178,5 +197,7 @@ async def test_bad_orders_are_rejected_with_reasons_and_never_crash(venue_url: s
             reply = json.loads(await asyncio.wait_for(raw_ws.recv(), EVENT_TIMEOUT_S))
             assert reply["reason"] == "unauthenticated"
         assert [o.client_id for o in await bob.open_orders()] == ["dup"]  # the venue is alive and consistent
+        with pytest.raises(VenueError, match="unauthorized"):
+            await SimVenueClient(venue_url, SecretStr("wrong-key")).connect()
     finally:
         await bob.close()

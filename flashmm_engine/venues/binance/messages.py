@@ -154,11 +154,14 @@ class MessageParser:
 
     def _book_ticker(self, ts_local: int, data: dict[str, Any]) -> BookTicker:
         exchange_ms = data.get("E")  # spot bookTicker carries no event time
+        update_id = data["u"]
+        if type(update_id) is not int or (exchange_ms is not None and type(exchange_ms) is not int):
+            raise MalformedMessage("bad_field", "bookTicker u/E is not an integer")
         ticks, lots = self.ticks, self.lots
         return BookTicker(
             ts_local,
-            ts_local if exchange_ms is None else _int(exchange_ms) * NS_PER_MS,
-            _int(data["u"]),
+            ts_local if exchange_ms is None else exchange_ms * NS_PER_MS,
+            update_id,
             ticks[data["b"]],
             lots[data["B"]],
             ticks[data["a"]],

@@ -7,6 +7,7 @@ plus bookTickers and trades. Bad input is counted and skipped and never reaches 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Protocol
 
 from flashmm_engine.marketdata.book import BookError, OrderBook
@@ -74,13 +75,19 @@ class FeedProcessor:
         return not self.sync.synced
 
     def on_line(self, line: bytes) -> None:
-        """One capture line, `<ts_local_ns> <raw>` (split inline: this is the normalizer's hot path)."""
-        stamp, sep, raw = line.partition(b" ")
-        if sep and raw and stamp.isdigit():
-            self.on_message(int(stamp), raw)
-            return
-        self.messages += 1
-        self.bad_input.record("bad_line", f"not '<ts_local_ns> <raw>': {line[:60]!r}")
+        """One capture line, `<ts_local_ns> <raw>`."""
+        self.on_lines((line,))
+
+    def on_lines(self, lines: Iterable[bytes]) -> None:
+        """Capture lines in order; the loop is kept tight because it is the normalizer's hot path."""
+        on_message = self.on_message
+        for line in lines:
+            stamp, sep, raw = line.partition(b" ")
+            if sep and raw and stamp.isdigit():
+                on_message(int(stamp), raw)
+            else:
+                self.messages += 1
+                self.bad_input.record("bad_line", f"not '<ts_local_ns> <raw>': {line[:60]!r}")
 
     def on_message(self, ts_local: int, raw: bytes | str) -> None:
         self.messages += 1
@@ -90,13 +97,13 @@ class FeedProcessor:
         except MalformedMessage as exc:
             self.bad_input.record(exc.kind, str(exc))
             return
-        if isinstance(message, DepthDiff):
-            self._on_diff(message)
-        elif isinstance(message, BookTicker):
+        if type(message) is BookTicker:  # the most frequent message first
             self.sink.on_book_ticker(message)
-        elif isinstance(message, TradeMessage):
+        elif type(message) is DepthDiff:
+            self._on_diff(message)
+        elif type(message) is TradeMessage:
             self.sink.on_trade(message)
-        else:
+        elif type(message) is DepthSnapshot:
             self._on_snapshot(message)
 
     def resync(self, reason: str) -> None:

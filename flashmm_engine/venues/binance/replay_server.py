@@ -100,7 +100,11 @@ class _Client:
 
 
 class ReplayServer:
-    """`speed` 1.0 = as recorded, N = N times faster, 0 = as fast as clients take messages."""
+    """`speed` 1.0 = as recorded, N = N times faster, 0 = as fast as clients take messages.
+
+    With `wait_for_client` the timeline starts when the first websocket client connects, so a short capture
+    is not over before anyone listens.
+    """
 
     def __init__(
         self,
@@ -111,6 +115,7 @@ class ReplayServer:
         faults: FaultPlan | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        wait_for_client: bool = True,
     ) -> None:
         if speed < 0:
             raise ValueError("speed must be >= 0 (0 = as fast as possible)")
@@ -124,6 +129,9 @@ class ReplayServer:
         self.clients: set[_Client] = set()
         self.position = 0
         self.finished = asyncio.Event()
+        self._client_joined = asyncio.Event()
+        if not wait_for_client:
+            self._client_joined.set()
         self._rng = random.Random(self.faults.seed)
         self._tasks = TaskTracker("replay")
         self._runner: web.AppRunner | None = None
@@ -159,6 +167,7 @@ class ReplayServer:
             await self._runner.cleanup()
 
     async def _pump(self) -> None:
+        await self._client_joined.wait()
         loop = asyncio.get_running_loop()
         start_wall = loop.time()
         start_ts = self.lines[0].ts_local if self.lines else 0
@@ -210,6 +219,7 @@ class ReplayServer:
         injector = FaultInjector(self.faults, self.fault_counts, random.Random(self._rng.random()))
         client = _Client(streams, ws, injector)
         self.clients.add(client)
+        self._client_joined.set()
         writer = self._tasks.spawn(self._write(client), "client-writer")
         try:
             async for message in ws:  # reading is what answers pings and notices a close

@@ -13,17 +13,13 @@ from flashmm_engine.venues.binance.processor import FeedProcessor
 
 log = logging.getLogger(__name__)
 
-PROGRESS_EVERY_LINES = 20_000
-
 
 def verify_capture(path: Path, market: BinanceMarket, symbol: str = "ETHUSDT") -> dict[str, float | int]:
     book = OrderBook()
     check = BookTickerCheck(book)
     processor = FeedProcessor(market, binance_market_spec(market, symbol), symbol, check, book=book)
-    for count, line in enumerate(iter_lines(path), start=1):
-        processor.on_line(line)
-        if count % PROGRESS_EVERY_LINES == 0:
-            log.info("verify-book: %d lines, %d checks", count, check.counts.checked)
+    processor.on_lines(iter_lines(path))
+    log.info("verify-book: %d messages, %d checks", processor.messages, check.counts.checked)
     return {
         "messages": processor.messages,
         "malformed": processor.malformed,

@@ -82,6 +82,7 @@ class ContractOrder:
     price: int
     size: int
     filled: int
+    open: bool = True
 
 
 class ContractCodec(Protocol):
@@ -151,7 +152,8 @@ class FinCodec:
         original = self.market.lots(int(row["original_base_amount"]))
         filled = self.market.lots(int(row["filled_base_amount"]))
         price = self.market.price_ticks(_decimal(row["quote_price"]))
-        return ContractOrder(str(row["idx"]), str(row["owner"]), side, price, original, filled)
+        is_open = str(row.get("open", "true")).lower() != "false"
+        return ContractOrder(str(row["idx"]), str(row["owner"]), side, price, original, filled, is_open)
 
     def parse_event(self, event_type: str, attrs: Mapping[str, str]) -> ContractEvent | None:
         """Parse a custom `wasm-<action>` event; None if it is not an order-book action."""

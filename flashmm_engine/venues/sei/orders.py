@@ -1,8 +1,10 @@
-"""Order state machine and reconciler for the Sei adapter.
+"""Order state machine and consistency check for the Sei adapter.
 
-Every contract event is handled once, keyed by (tx hash, message index, event index). Fills are applied by
-cumulative filled size (order size minus the event's remaining), so a duplicated, reordered or late event,
-or a fill already recovered from a contract query after a websocket gap, is never counted twice.
+Every contract event is handled once, keyed by (tx hash, message index, event index), and each `wasm-fill`
+event becomes exactly one Fill with its own size, price, fee and liquidity, whatever order events arrive
+in. Fills only ever come from events (websocket, tx lookup, or the tx search that replays a websocket gap);
+the contract's order state is a consistency check that raises an alert when it disagrees and never
+invents a fill.
 """
 
 from __future__ import annotations
@@ -24,7 +26,14 @@ from flashmm_engine.types import (
     Side,
     VenueEvent,
 )
-from flashmm_engine.venues.sei.codec import A_CONTRACT, Action, ContractCodec, ContractEvent, ContractOrder
+from flashmm_engine.venues.sei.codec import (
+    A_CONTRACT,
+    Action,
+    ContractCodec,
+    ContractEvent,
+    ContractOrder,
+    ExecuteCall,
+)
 from flashmm_engine.venues.sei.events import TxOutcome
 from flashmm_engine.venues.sei.units import DenomMarket
 
@@ -41,25 +50,44 @@ class TrackedOrder:
     status: OrderStatus = OrderStatus.PENDING
     order_idx: str | None = None
     filled: int = 0
+    cancel_failed: bool = False
+    """A cancel of it failed on chain (typically: it had just filled); awaiting a consistency check."""
+
+
+@dataclass(frozen=True, slots=True)
+class CycleItem:
+    """One message of a quote-cycle tx: a cancel or a place of `client_id`."""
+
+    client_id: str
+    call: ExecuteCall
+    is_cancel: bool
 
 
 @dataclass(slots=True)
 class OurTx:
-    """A tx we broadcast: which message placed which order, until its result is seen."""
+    """A tx we broadcast: which message is which order, until its result is seen."""
 
-    places: dict[int, str]
-    cancels: dict[int, str]
+    items: tuple[CycleItem, ...]
     submitted_s: float
     resolved: bool = False
+
+    @property
+    def places(self) -> dict[int, str]:
+        return {i: it.client_id for i, it in enumerate(self.items) if not it.is_cancel}
 
 
 @dataclass(slots=True)
 class TrackerStats:
     duplicates: int = 0
-    recovered_fills: int = 0
     failed_txs: int = 0
     foreign_events: int = 0
     unknown_orders: int = 0
+    overfills: int = 0
+    """Fill events that would take an order past its size: refused and alerted."""
+    state_disagreements: int = 0
+    """Contract state that the handled events do not explain: alerted, never turned into fills."""
+    cancel_races: int = 0
+    """Cancels that failed on chain because the order was no longer open."""
 
 
 class OrderTracker:
@@ -73,24 +101,36 @@ class OrderTracker:
         self.txs: dict[str, OurTx] = {}
         self._seen: OrderedDict[tuple[str, int, int], None] = OrderedDict()
         self.stats = TrackerStats()
+        self.failed: list[tuple[OurTx, str]] = []
+        """Our txs that failed in a block, with their raw log: the venue decides what to resubmit."""
 
     # --- our submissions ---
 
     def register(self, req: OrderRequest) -> None:
         self.orders[req.client_id] = TrackedOrder(req.client_id, req.side, req.price, req.size)
 
-    def on_accepted(self, txhash: str, places: dict[int, str], cancels: dict[int, str], now_s: float) -> None:
-        self.txs[txhash] = OurTx(places, cancels, now_s)
+    def on_accepted(self, txhash: str, items: tuple[CycleItem, ...], now_s: float) -> None:
+        self.txs[txhash] = OurTx(items, now_s)
 
-    def on_not_accepted(self, places: dict[int, str], detail: str, ts: int) -> list[VenueEvent]:
-        return [self._reject(cid, RejectReason.VENUE_ERROR, detail, ts) for cid in places.values()]
+    def on_item_failed(self, item: CycleItem, detail: str, ts: int) -> Reject:
+        """A message of ours did not execute. A failed cancel leaves the order's true state to be checked."""
+        if not item.is_cancel:
+            return self._reject(item.client_id, RejectReason.VENUE_ERROR, detail, ts)
+        order = self.orders.get(item.client_id)
+        if order is not None and not order.status.is_terminal:
+            order.cancel_failed = True
+            self.stats.cancel_races += 1
+        return Reject(item.client_id, RejectReason.UNKNOWN_ORDER, f"cancel failed: {detail}", ts)
+
+    def pending_checks(self) -> list[TrackedOrder]:
+        return [o for o in self.orders.values() if o.cancel_failed and not o.status.is_terminal]
 
     def unresolved(self) -> list[tuple[str, OurTx]]:
         return [(h, t) for h, t in self.txs.items() if not t.resolved]
 
     def order_idx(self, client_id: str) -> str | None:
         order = self.orders.get(client_id)
-        if order is None or order.status.is_terminal:
+        if order is None or order.status.is_terminal or order.cancel_failed:
             return None
         return order.order_idx
 
@@ -104,7 +144,7 @@ class OrderTracker:
             if outcome.code != 0:
                 self.stats.failed_txs += 1
                 detail = f"tx {outcome.txhash} failed (code {outcome.code}): {outcome.raw_log}"
-                out += self.on_not_accepted(ours.places, detail, ts)
+                self.failed.append((ours, detail))
         for ev in outcome.events:
             key = (outcome.txhash, ev.msg_index, ev.event_index)
             if key in self._seen:
@@ -146,15 +186,15 @@ class OrderTracker:
             return [self._reject(order.client_id, _reason(ev.reason), f"contract rejected: {ev.reason}", ts)]
         if ev.action is Action.FILL:
             fee = self.market.quote_raw_to_notional(ev.fee_quote_raw)
-            return self._advance(order, order.size - ev.remaining, ev.price, fee, ev.liquidity, fill_id, ts)
-        # retract: fills we never saw happened before it
-        out = self._advance(
-            order, order.size - ev.size, order.price, 0, Liquidity.MAKER, f"{fill_id}:gap", ts
-        )
-        if not order.status.is_terminal:
-            order.status = OrderStatus.CANCELLED
-            out.append(CancelAck(order.client_id, ts, ev.size))
-        return out
+            return self._fill(order, ev.size, ev.price, fee, ev.liquidity, fill_id, ts)
+        if order.filled + ev.size < order.size:
+            # fills before the retract are not handled yet (reordered delivery): they count when they come
+            missing = order.size - ev.size - order.filled
+            log.info("retract of %s arrived before %d lots of its fills", order.client_id, missing)
+        if order.status.is_terminal:
+            return []
+        order.status = OrderStatus.CANCELLED
+        return [CancelAck(order.client_id, ts, ev.size)]
 
     def _order_for(self, ev: ContractEvent, client_id: str | None) -> TrackedOrder | None:
         known = self.by_idx.get(ev.order_idx)
@@ -171,40 +211,21 @@ class OrderTracker:
         self.by_idx[ev.order_idx] = client_id
         return order
 
-    def _advance(
-        self,
-        order: TrackedOrder,
-        filled_total: int,
-        price: int,
-        fee: int,
-        liq: Liquidity,
-        fill_id: str,
-        ts: int,
+    def _fill(
+        self, order: TrackedOrder, size: int, price: int, fee: int, liq: Liquidity, fill_id: str, ts: int
     ) -> list[VenueEvent]:
-        delta = filled_total - order.filled
-        if delta <= 0:
+        if order.filled + size > order.size:
+            self.stats.overfills += 1
+            log.error("ALERT: fill %s would take %s past its size; refused", fill_id, order.client_id)
             return []
-        order.filled = filled_total
-        remaining = order.size - filled_total
+        order.filled += size
+        remaining = order.size - order.filled
         if remaining == 0:
             order.status = OrderStatus.FILLED
         elif not order.status.is_terminal:
             order.status = OrderStatus.PARTIALLY_FILLED
-        return [
-            Fill(
-                fill_id,
-                order.client_id,
-                order.order_idx or "",
-                self.market.spec.symbol,
-                order.side,
-                price,
-                delta,
-                fee,
-                liq,
-                ts,
-                remaining,
-            )
-        ]
+        side, market, idx = order.side, self.market.spec.symbol, order.order_idx or ""
+        return [Fill(fill_id, order.client_id, idx, market, side, price, size, fee, liq, ts, remaining)]
 
     def _reject(self, client_id: str, reason: RejectReason, detail: str, ts: int) -> Reject:
         order = self.orders.get(client_id)
@@ -214,20 +235,35 @@ class OrderTracker:
 
     # --- reconciliation against the contract's own state ---
 
-    def reconcile(self, contract_orders: list[ContractOrder], ts: int) -> list[VenueEvent]:
+    def check_consistency(self, contract_orders: list[ContractOrder], ts: int) -> list[VenueEvent]:
+        """Compare handled events with a contract snapshot taken no later than the events handled so far.
+
+        More filled on the contract than in our fills means events were missed: alert, invent nothing.
+        An order whose cancel failed is settled here: still open -> cancellable again; closed with every
+        fill accounted for -> cancelled (no further fill can come).
+        """
+        rows = {r.order_idx: r for r in contract_orders if r.owner == self.owner}
         out: list[VenueEvent] = []
-        for row in contract_orders:
-            if row.owner != self.owner:
+        for order in self.orders.values():
+            row = rows.get(order.order_idx or "")
+            if row is None or order.order_idx is None:
                 continue
-            order = self.orders.get(self.by_idx.get(row.order_idx, ""))
-            if order is None:
-                continue
-            before = len(out)
-            out += self._advance(
-                order, row.filled, order.price, 0, Liquidity.MAKER, f"recon:{row.order_idx}:{row.filled}", ts
-            )
-            self.stats.recovered_fills += len(out) - before
+            if row.filled > order.filled:
+                self._disagree(order, f"contract filled {row.filled}, events {order.filled}")
+            elif not row.open and not order.status.is_terminal:
+                if order.cancel_failed:
+                    order.status = OrderStatus.CANCELLED
+                    out.append(CancelAck(order.client_id, ts, order.size - order.filled))
+                else:
+                    self._disagree(order, "closed on the contract, no closing event handled")
+            elif row.open and order.cancel_failed:
+                order.cancel_failed = False
         return out
+
+    def _disagree(self, order: TrackedOrder, detail: str) -> None:
+        self.stats.state_disagreements += 1
+        idx = order.order_idx
+        log.error("ALERT: order %s (idx %s) disagrees with the contract: %s", order.client_id, idx, detail)
 
     def open_orders(self) -> list[OpenOrder]:
         live = (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)

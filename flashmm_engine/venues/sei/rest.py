@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
@@ -66,13 +67,46 @@ class SeiRest:
         resp: dict[str, Any] = body["tx_response"]
         return resp
 
+    async def latest_height(self) -> int:
+        body = await self._get("/cosmos/base/tendermint/v1beta1/blocks/latest")
+        try:
+            return int(body["block"]["header"]["height"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RestError(200, f"malformed latest block: {exc!r}") from None
+
+    async def search_txs(
+        self, conditions: Sequence[str], page: int, limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of GetTxsEvent, ascending by height: (tx_responses, total matches).
+
+        Sends the AND of `conditions` both as SDK 0.50's `query` and as SDK <= 0.47's repeated `events`
+        (and 0.45's pagination.*): each version reads its own fields and ignores the others, so the same
+        call works against Sei's older SDK fork and current chains.
+        """
+        params: list[tuple[str, str]] = [
+            ("query", " AND ".join(conditions)),
+            *(("events", c) for c in conditions),
+            ("order_by", "ORDER_BY_ASC"),
+            ("page", str(page)),
+            ("limit", str(limit)),
+            ("pagination.offset", str((page - 1) * limit)),
+            ("pagination.limit", str(limit)),
+        ]
+        body = await self._get("/cosmos/tx/v1beta1/txs", params)
+        try:
+            responses = list(body.get("tx_responses") or [])
+            total = body.get("total") or (body.get("pagination") or {}).get("total") or len(responses)
+            return responses, int(total)
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise RestError(200, f"malformed tx search response: {exc!r}") from None
+
     async def smart_query(self, contract: str, query: dict[str, Any]) -> Any:
         encoded = base64.b64encode(orjson.dumps(query)).decode()
         body = await self._get(f"/cosmwasm/wasm/v1/contract/{contract}/smart/{encoded}")
         return body["data"]
 
-    async def _get(self, path: str) -> dict[str, Any]:
-        async with self._session.get(self._base + path, timeout=_timeout()) as resp:
+    async def _get(self, path: str, params: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+        async with self._session.get(self._base + path, params=list(params), timeout=_timeout()) as resp:
             return await _json(resp)
 
     async def _post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:

@@ -4,8 +4,10 @@ the sequence lock so no two transactions are ever signed with the same sequence.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import TypeVar
 
 from flashmm_engine.config.sei import SeiSettings
 from flashmm_engine.venues.sei.codec import ExecuteCall
@@ -22,6 +24,20 @@ from flashmm_engine.venues.sei.signing import TxParams, TxSigner
 
 SIMULATION_FAILED = -1
 """Result code for a tx that was never broadcast because simulation failed (not a chain code)."""
+# wasmd wraps a failing message as "failed to execute message; message index: N: <reason>: ..."
+_MESSAGE_INDEX = re.compile(r"message index: (\d+)")
+
+T = TypeVar("T")
+
+
+def split_failed_message(items: Sequence[T], raw_log: str) -> tuple[list[T], list[T]]:
+    """(failed, retryable): the one message the log blames and the rest of the cycle, or everything
+    failed when the log names no message of this tx (out of gas, fee, timeout: nothing to isolate)."""
+    match = _MESSAGE_INDEX.search(raw_log)
+    index = int(match.group(1)) if match else -1
+    if not 0 <= index < len(items):
+        return list(items), []
+    return [items[index]], [it for i, it in enumerate(items) if i != index]
 
 
 def gas_limit(simulated: int, margin: Decimal, cap: int) -> int:

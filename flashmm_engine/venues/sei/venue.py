@@ -1,13 +1,16 @@
 """SeiVenue: the Venue protocol over a CosmWasm order book on Sei's Cosmos side.
 
 `place`/`cancel` only broadcast (sync mode = CheckTx only); acks, fills and cancel acks come from the
-contract's events, read from the websocket, from tx lookups when an event is late, and from a contract
-state query after every websocket gap.
+contract's events, read from the websocket, from tx lookups when an event is late, and from a tx search
+that replays every websocket gap. The contract's order state is only a consistency check (alerts).
+A cycle tx that fails on one message (e.g. cancelling an order that has just filled) is resubmitted
+without that message.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -33,13 +36,14 @@ from flashmm_engine.types import (
 from flashmm_engine.venues.base import VenueError
 from flashmm_engine.venues.sei.codec import CodecError, ContractCodec, ExecuteCall, FinCodec
 from flashmm_engine.venues.sei.events import EventFormatError, TxOutcome, outcome_from_rest
-from flashmm_engine.venues.sei.orders import OrderTracker
+from flashmm_engine.venues.sei.orders import CycleItem, OrderTracker
+from flashmm_engine.venues.sei.recovery import GapReplayer
 from flashmm_engine.venues.sei.rest import SeiRest
 from flashmm_engine.venues.sei.sequence import BroadcastResult, SequenceManager
 from flashmm_engine.venues.sei.signing import TxSigner
-from flashmm_engine.venues.sei.submit import CycleSubmitter
+from flashmm_engine.venues.sei.submit import CycleSubmitter, split_failed_message
 from flashmm_engine.venues.sei.units import DenomMarket, UnitError
-from flashmm_engine.venues.sei.ws import TxSubscriber, contract_query
+from flashmm_engine.venues.sei.ws import RecoveryFailed, TxSubscriber, contract_query
 
 CONNECT_WAIT_S = 10.0
 TX_GIVE_UP_S = 60.0
@@ -73,11 +77,12 @@ class SeiVenue:
         self._session: aiohttp.ClientSession | None = None
         self._rest: SeiRest | None = None
         self.submitter: CycleSubmitter | None = None
+        self.gaps = GapReplayer(settings.contract_address, self._on_tx, self.bad_input)
         self.subscriber = TxSubscriber(
             settings.ws_url,
             contract_query(settings.contract_address),
-            self._on_tx,
-            self._recover,
+            self._on_live_tx,
+            self._on_subscribed,
             self.bad_input,
             backoff,
         )
@@ -90,6 +95,8 @@ class SeiVenue:
         sequence = SequenceManager(lambda: rest.account(self.address), self._s.sequence_resync_s)
         self.submitter = CycleSubmitter(self._s, self._signer, rest, sequence)
         await sequence.resync()
+        # contract txs from here on are covered: by the first subscription's replay, then live
+        self.gaps.note_live_height(await rest.latest_height())
         self._tasks.spawn(self.subscriber.run(), "websocket")
         self._tasks.spawn(self._poll_loop(), "tx-poll")
         try:
@@ -98,7 +105,6 @@ class SeiVenue:
             raise VenueError(
                 f"no websocket subscription at {self._s.ws_url} within {CONNECT_WAIT_S}s"
             ) from None
-        await self._recover()
 
     async def close(self) -> None:
         await self._tasks.shutdown()
@@ -125,9 +131,7 @@ class SeiVenue:
         if self.submitter is None:
             raise VenueError("SeiVenue is not connected")
         ts = self._clock.now_ns()
-        calls: list[ExecuteCall] = []
-        cancel_map: dict[int, str] = {}
-        place_map: dict[int, str] = {}
+        items: list[CycleItem] = []
         for c in cancels:
             idx = self.tracker.order_idx(c.client_id)
             if idx is None:
@@ -135,23 +139,39 @@ class SeiVenue:
                     [Reject(c.client_id, RejectReason.UNKNOWN_ORDER, "no open order with that id", ts)]
                 )
                 continue
-            cancel_map[len(calls)] = c.client_id
-            calls.append(self.codec.cancel(idx))
+            items.append(CycleItem(c.client_id, self.codec.cancel(idx), is_cancel=True))
         for o in places:
             call = self._place_call(o, ts)
             if call is not None:
                 self.tracker.register(o)
-                place_map[len(calls)] = o.client_id
-                calls.append(call)
-        if not calls:
-            return None
-        result = await self.submitter.submit(
-            calls, lambda h: self.tracker.on_accepted(h, place_map, cancel_map, time.monotonic())
-        )
-        if not result.accepted:
+                items.append(CycleItem(o.client_id, call, is_cancel=False))
+        return await self._submit_items(items)
+
+    async def _submit_items(self, items: list[CycleItem]) -> BroadcastResult | None:
+        """Broadcast; a tx refused on one message (simulation names it) goes again without it."""
+        if self.submitter is None:
+            raise VenueError("SeiVenue is not connected")
+        result = None
+        while items:
+            sent = tuple(items)
+            result = await self.submitter.submit(
+                [it.call for it in sent], functools.partial(self._announce, sent)
+            )
+            if result.accepted:
+                return result
             self.tracker.txs.pop(result.txhash, None)
-            self._emit(self.tracker.on_not_accepted(place_map, f"code {result.code}: {result.raw_log}", ts))
+            items = self._on_cycle_failed(sent, f"code {result.code}: {result.raw_log}")
         return result
+
+    def _announce(self, items: tuple[CycleItem, ...], txhash: str) -> None:
+        self.tracker.on_accepted(txhash, items, time.monotonic())
+
+    def _on_cycle_failed(self, items: tuple[CycleItem, ...], detail: str) -> list[CycleItem]:
+        """Report the message the log blames (or all of them) and return the rest of the cycle."""
+        failed, retry = split_failed_message(items, detail)
+        ts = self._clock.now_ns()
+        self._emit([self.tracker.on_item_failed(it, detail, ts) for it in failed])
+        return retry
 
     def _place_call(self, o: OrderRequest, ts: int) -> ExecuteCall | None:
         reason, detail = None, ""
@@ -173,15 +193,38 @@ class SeiVenue:
         for ev in events:
             self._queue.put_nowait(ev)
 
+    async def _on_live_tx(self, outcome: TxOutcome) -> None:
+        self.gaps.note_live_height(outcome.height)
+        await self._on_tx(outcome)
+
     async def _on_tx(self, outcome: TxOutcome) -> None:
         self._emit(self.tracker.on_tx(outcome, self._clock.now_ns()))
+        while self.tracker.failed:
+            ours, detail = self.tracker.failed.pop(0)
+            retry = self._on_cycle_failed(ours.items, detail)
+            if retry:
+                self._tasks.spawn(self._resubmit(retry), "cycle-resubmit")
+
+    async def _resubmit(self, items: list[CycleItem]) -> None:
+        try:
+            await self._submit_items(items)
+        except (aiohttp.ClientError, TimeoutError, VenueError) as exc:
+            self._on_cycle_failed(tuple(items), f"resubmission failed: {exc!r}")
+
+    async def _on_subscribed(self) -> None:
+        try:
+            await self._recover()
+        except (aiohttp.ClientError, TimeoutError, VenueError, CodecError) as exc:
+            raise RecoveryFailed(f"gap recovery failed: {exc!r}") from exc
 
     async def _recover(self) -> None:
-        """After a websocket gap: the contract's own order state, then lookups of our unresolved txs."""
+        """Contract snapshot first, then the gap's txs up to a height at or after it, then our txs that
+        failed (they carry no contract event), then the snapshot as a consistency check."""
         rest = self._rest_client()
-        response = await rest.smart_query(self._s.contract_address, self.codec.orders_by_user(self.address))
+        snapshot = await rest.smart_query(self._s.contract_address, self.codec.orders_by_user(self.address))
+        await self.gaps.replay(rest)
         await self._poll_txs(min_age_s=0.0)
-        self._emit(self.tracker.reconcile(self.codec.parse_orders(response), self._clock.now_ns()))
+        self._emit(self.tracker.check_consistency(self.codec.parse_orders(snapshot), self._clock.now_ns()))
 
     async def _poll_loop(self) -> None:
         min_age = self._s.tx_poll_blocks * self._s.block_time_s
@@ -189,8 +232,10 @@ class SeiVenue:
             await asyncio.sleep(self._s.block_time_s)
             try:
                 await self._poll_txs(min_age)
-            except (aiohttp.ClientError, TimeoutError, VenueError) as exc:
-                log.warning("tx lookup failed: %s", exc)
+                if self.tracker.pending_checks() and self.subscriber.connected.is_set():
+                    await self._recover()  # a failed cancel: learn the order's fate from the chain
+            except (aiohttp.ClientError, TimeoutError, VenueError, CodecError) as exc:
+                log.warning("tx lookup or consistency check failed: %s", exc)
 
     async def _poll_txs(self, min_age_s: float) -> None:
         now = time.monotonic()
@@ -206,8 +251,7 @@ class SeiVenue:
                     self.bad_input.record("tx_lookup", str(exc))
             elif age > TX_GIVE_UP_S:
                 ours.resolved = True
-                detail = f"tx {txhash} not included after {TX_GIVE_UP_S:.0f}s"
-                self._emit(self.tracker.on_not_accepted(ours.places, detail, self._clock.now_ns()))
+                self._on_cycle_failed(ours.items, f"tx {txhash} not included after {TX_GIVE_UP_S:.0f}s")
 
     async def events(self) -> AsyncIterator[VenueEvent]:
         while True:

@@ -1,7 +1,7 @@
 """CometBFT websocket subscriber: subscribe, hand each Tx event on, reconnect with jittered backoff.
 
-After every reconnect `on_reconnect` runs once the new subscription is acknowledged, so the venue can
-recover what the gap hid (contract state query, tx lookups) while new events are already flowing.
+After every subscription is acknowledged, and before its first event is read, `on_subscribed` runs so the
+venue can replay what the gap before it hid; events pushed meanwhile wait in the socket buffer.
 """
 
 from __future__ import annotations
@@ -29,6 +29,10 @@ class SubscribeError(RuntimeError):
     pass
 
 
+class RecoveryFailed(RuntimeError):
+    """on_subscribed could not recover the gap: drop the session and try again after a backoff."""
+
+
 def contract_query(contract: str) -> str:
     return f"tm.event='Tx' AND wasm._contract_address='{contract}'"
 
@@ -39,14 +43,14 @@ class TxSubscriber:
         url: str,
         query: str,
         on_tx: Callable[[TxOutcome], Awaitable[None]],
-        on_reconnect: Callable[[], Awaitable[None]],
+        on_subscribed: Callable[[], Awaitable[None]],
         bad_input: BadInputCounter,
         backoff: Backoff | None = None,
     ) -> None:
         self._url = url
         self._query = query
         self._on_tx = on_tx
-        self._on_reconnect = on_reconnect
+        self._on_subscribed = on_subscribed
         self._bad = bad_input
         self._backoff = backoff or Backoff()
         self.connected = asyncio.Event()
@@ -57,7 +61,13 @@ class TxSubscriber:
         while True:
             try:
                 await self._session()
-            except (OSError, websockets.WebSocketException, TimeoutError, SubscribeError) as exc:
+            except (
+                OSError,
+                websockets.WebSocketException,
+                TimeoutError,
+                SubscribeError,
+                RecoveryFailed,
+            ) as exc:
                 log.warning("websocket %s: %s", self._url, exc)
             self.connected.clear()
             self.disconnects += 1
@@ -74,10 +84,9 @@ class TxSubscriber:
             await ws.send(orjson.dumps(request).decode())
             await asyncio.wait_for(self._await_ack(ws), SUBSCRIBE_ACK_TIMEOUT_S)
             self.sessions += 1
+            await self._on_subscribed()
             self._backoff.reset()
             self.connected.set()
-            if self.sessions > 1:
-                await self._on_reconnect()
             async for raw in ws:
                 await self._on_message(raw)
 

@@ -64,8 +64,8 @@ def _build(sim: SimSettings) -> tuple[MatchingEngine, MarketDriver, MarketSpec, 
         driver: MarketDriver = SyntheticDriver(flow, EngineExchange(engine, spec.symbol))
         clock = wall_clock
     else:
-        from flashmm_engine.backtest.columns import merge_tables
         from flashmm_engine.marketdata.normalize import detect_market, load_capture
+        from flashmm_engine.venues.sim.columns import merge_tables
         from flashmm_engine.venues.sim.queue import parse_queue_model
         from flashmm_engine.venues.sim.replay_market import ReplayMarket
 

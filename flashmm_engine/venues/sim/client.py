@@ -113,25 +113,37 @@ class SimVenueClient:
 
     # --- internals ---
 
-    async def _open(self) -> None:
+    async def _open(self, resuming: bool = False) -> None:
         try:
             ws = await asyncio.wait_for(connect(self.url, max_size=MAX_MESSAGE_BYTES), CONNECT_TIMEOUT_S)
         except (OSError, TimeoutError, InvalidHandshake) as exc:
             raise VenueError(f"cannot connect to {self.url}: {exc}") from None
-        await ws.send(
-            orjson.dumps({"op": "auth", "key": self._key.get_secret_value(), "last_seq": self._last_seq})
-        )
+        try:
+            handshake = await self._handshake(ws)
+        except (ConnectionClosed, TimeoutError, orjson.JSONDecodeError, VenueError) as exc:
+            await ws.close()
+            if isinstance(exc, VenueError):
+                raise
+            raise VenueError(f"sim venue handshake failed: {exc!r}") from None
+        # connected first, then the missed events are handed out: a consumer reacting to them can query
+        self._ws = ws
+        if resuming:
+            self.reconnects += 1
+        for msg in handshake:
+            self._on_message(msg)
+
+    async def _handshake(self, ws: ClientConnection) -> list[dict[str, Any]]:
+        auth = {"op": "auth", "key": self._key.get_secret_value(), "last_seq": self._last_seq}
+        await ws.send(orjson.dumps(auth))
         await ws.send(orjson.dumps({"op": "subscribe"}))
+        handshake: list[dict[str, Any]] = []
         async with asyncio.timeout(CONNECT_TIMEOUT_S):
-            while True:
+            while not handshake or handshake[-1].get("type") != "replayed":
                 msg = orjson.loads(await ws.recv())
                 if msg.get("type") == "error":
-                    await ws.close()
                     raise VenueError(f"sim venue refused the connection: {msg.get('reason')}")
-                self._on_message(msg)
-                if msg.get("type") == "replayed":
-                    break
-        self._ws = ws
+                handshake.append(msg)
+        return handshake
 
     async def _supervise(self) -> None:
         while not self._closing:
@@ -151,12 +163,11 @@ class SimVenueClient:
         while not self._closing:
             await asyncio.sleep(self._backoff.next_delay())
             try:
-                await self._open()
+                await self._open(resuming=True)
             except VenueError as exc:
                 log.warning("sim venue reconnect failed: %s", exc)
                 continue
             self._backoff.reset()
-            self.reconnects += 1
             log.info("reconnected to the sim venue; resumed after event %d", self._last_seq)
             return
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import heapq
 from typing import Protocol
 
-from flashmm_engine.backtest.columns import CLEAR, LEVEL, EventColumns
 from flashmm_engine.backtest.session import Exchange
 from flashmm_engine.types import Side, Trade
+from flashmm_engine.venues.sim.columns import TRADE, EventColumns
 from flashmm_engine.venues.sim.matching import Events, MatchingEngine
 from flashmm_engine.venues.sim.replay_market import ReplayMarket
 from flashmm_engine.venues.sim.synthetic import SyntheticFlow
@@ -71,14 +71,12 @@ class ReplayDriver:
 
     def step(self) -> Events:
         c, i = self.columns, self._i
-        self._i += 1
-        kind, ts, side, price, size = c.kind[i], c.ts[i], c.side[i], c.price[i], c.size[i]
-        if kind == CLEAR:
-            self.replay.clear()
-        if kind in (LEVEL, CLEAR):
-            return self.replay.on_level(side, price, size, ts)
-        self._trades.append(Trade(ts, ts, self.market, price, size, Side(side), i))
-        return self.replay.on_trade(side, price, size, ts)
+        if c.kind[i] == TRADE:
+            self._trades.append(
+                Trade(c.ts[i], c.ts[i], self.market, c.price[i], c.size[i], Side(c.side[i]), i)
+            )
+        self._i, events = self.replay.run(c, i, i + 1)
+        return events
 
     def depth(self, levels: int) -> tuple[Levels, Levels]:
         bids = heapq.nlargest(levels, self.replay.bids.items())

@@ -16,6 +16,7 @@ import math
 from flashmm_engine.strategy.base import BookTop
 from flashmm_engine.types import CancelRequest, OrderRequest, RejectReason, Side, TimeInForce
 from flashmm_engine.venues.sim.book import RestingOrder
+from flashmm_engine.venues.sim.columns import CLEAR, LEVEL, TRADE, EventColumns
 from flashmm_engine.venues.sim.matching import Events, MatchingEngine
 from flashmm_engine.venues.sim.queue import QueueModel, QueuePos
 
@@ -52,37 +53,66 @@ class ReplayMarket:
         self._bid_dirty = self._ask_dirty = False
 
     def on_level(self, side: int, price: int, size: int, ts: int) -> Events:
-        """A level of the recorded book set to an absolute size (0 removes it). Called for every book
-        event of a replay, so it is written for speed: the common case is a few dict operations."""
-        if side == 1:
-            book = self.bids
-            if price in self._ours_bid:
-                self._requeue(self._ours_bid[price], book.get(price, 0), size)
-            if size:
-                book[price] = size
-                if price > self._best_bid:
-                    self._best_bid, self._bid_dirty = price, False
-                if price >= self.min_our_ask:
-                    return self._fill_through(-1, price, ts)
-            elif price in book:
-                del book[price]
-                if price == self._best_bid:
-                    self._bid_dirty = True
-        else:
-            book = self.asks
-            if price in self._ours_ask:
-                self._requeue(self._ours_ask[price], book.get(price, 0), size)
-            if size:
-                book[price] = size
-                if price < self._best_ask:
-                    self._best_ask, self._ask_dirty = price, False
-                if price <= self.max_our_bid:
-                    return self._fill_through(1, price, ts)
-            elif price in book:
-                del book[price]
-                if price == self._best_ask:
-                    self._ask_dirty = True
-        return _NO_EVENTS
+        """One level of the recorded book set to an absolute size (0 removes it)."""
+        return self.run(EventColumns([LEVEL], [ts], [side], [price], [size]), 0, 1)[1]
+
+    def run(self, columns: EventColumns, start: int, stop: int) -> tuple[int, Events]:
+        """Apply events start..stop-1 of a replay. Returns early, with the index to resume from, just after
+        an event that produced venue events (fills). This is the backtester's hot path: the common case is
+        a few dict operations on locals, and queue work happens only at our own prices."""
+        kinds, stamps, sides, prices, sizes = (
+            columns.kind,
+            columns.ts,
+            columns.side,
+            columns.price,
+            columns.size,
+        )
+        bids, asks, ours_bid, ours_ask = self.bids, self.asks, self._ours_bid, self._ours_ask
+        best_bid, best_ask = self._best_bid, self._best_ask
+        min_our_ask, max_our_bid = self.min_our_ask, self.max_our_bid
+        events = _NO_EVENTS
+        i = start
+        while i < stop:
+            kind, price, size = kinds[i], prices[i], sizes[i]
+            i += 1
+            if kind == TRADE:
+                events = self.on_trade(sides[i - 1], price, size, stamps[i - 1])
+            elif sides[i - 1] == 1:
+                if kind == CLEAR:
+                    self.clear()
+                    best_bid, best_ask = NO_BID, NO_ASK
+                if price in ours_bid:
+                    self._requeue(ours_bid[price], bids.get(price, 0), size)
+                if size:
+                    bids[price] = size
+                    if price > best_bid:
+                        best_bid, self._bid_dirty = price, False
+                    if price >= min_our_ask:
+                        events = self._fill_through(-1, price, stamps[i - 1])
+                elif price in bids:
+                    del bids[price]
+                    if price == best_bid:
+                        self._bid_dirty = True
+            else:
+                if kind == CLEAR:
+                    self.clear()
+                    best_bid, best_ask = NO_BID, NO_ASK
+                if price in ours_ask:
+                    self._requeue(ours_ask[price], asks.get(price, 0), size)
+                if size:
+                    asks[price] = size
+                    if price < best_ask:
+                        best_ask, self._ask_dirty = price, False
+                    if price <= max_our_bid:
+                        events = self._fill_through(1, price, stamps[i - 1])
+                elif price in asks:
+                    del asks[price]
+                    if price == best_ask:
+                        self._ask_dirty = True
+            if events:
+                break
+        self._best_bid, self._best_ask = best_bid, best_ask
+        return i, events
 
     def _requeue(self, tracked: list[Tracked], prev: int, size: int) -> None:
         for _, pos in tracked:

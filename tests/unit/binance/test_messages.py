@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from flashmm_engine.marketdata.units import UnitParser, format_units
 from flashmm_engine.types import OffTickError
@@ -118,3 +120,15 @@ def test_unit_parser_exact_rounding_and_rejects() -> None:
     with pytest.raises(OffTickError):
         fives.parse("1.07")
     assert format_units(268380, Decimal("0.01")) == "2683.80"
+
+
+@given(
+    units=st.integers(min_value=0, max_value=10**12),
+    decimals=st.integers(min_value=0, max_value=8),
+    extra_zeros=st.integers(min_value=0, max_value=6),
+)
+def test_unit_parser_agrees_with_decimal(units: int, decimals: int, extra_zeros: int) -> None:
+    step = Decimal(1).scaleb(-decimals)
+    text = f"{step * units:.{decimals + extra_zeros}f}"
+    parser = UnitParser(step, "value")
+    assert parser[text] == parser.parse(text) == units

@@ -52,7 +52,7 @@ def test_empty_book() -> None:
     assert not book.is_crossed()
 
 
-prices = st.integers(min_value=1, max_value=40)
+prices = st.one_of(st.integers(min_value=1, max_value=40), st.integers(min_value=1, max_value=5000))
 sizes = st.integers(min_value=0, max_value=5)
 levels = st.lists(st.tuples(prices, sizes), max_size=15)
 diff = st.tuples(levels, levels)

@@ -19,8 +19,8 @@ from flashmm_engine.venues.sei.stub.bank import Bank
 from flashmm_engine.venues.sei.stub.chain import StubChain
 from flashmm_engine.venues.sei.stub.cli import parse_fund
 from flashmm_engine.venues.sei.stub.contract import FinContract
+from flashmm_engine.venues.sei.stub.query import Condition, QueryError, matches, parse_query
 from flashmm_engine.venues.sei.stub.server import contract_address
-from flashmm_engine.venues.sei.stub.ws_hub import QueryError, parse_query
 from flashmm_engine.venues.sei.units import DenomMarket
 
 MARKET = DenomMarket.from_settings(SeiSettings())
@@ -31,11 +31,21 @@ def signer(label: bytes) -> TxSigner:
     return TxSigner(wallet_from_secret(SecretStr(hashlib.sha256(label).hexdigest()), "sei"))
 
 
-def test_parse_query() -> None:
-    q = f"tm.event='Tx' AND wasm._contract_address='{CONTRACT}' AND tx.height=5"
-    assert parse_query(q) == [("tm.event", "Tx"), ("wasm._contract_address", CONTRACT), ("tx.height", "5")]
-    with pytest.raises(QueryError):
-        parse_query("tm.event EXISTS")
+def test_parse_query_with_height_ranges() -> None:
+    q = f"tm.event='Tx' AND wasm._contract_address='{CONTRACT}' AND tx.height>=5 AND tx.height<=7"
+    conditions = parse_query(q)
+    assert conditions == [
+        Condition("tm.event", "=", "Tx"),
+        Condition("wasm._contract_address", "=", CONTRACT),
+        Condition("tx.height", ">=", "5"),
+        Condition("tx.height", "<=", "7"),
+    ]
+    index = {"tm.event": ["Tx"], "wasm._contract_address": [CONTRACT], "tx.height": ["6"]}
+    assert matches(conditions, index)
+    assert not matches(conditions, {**index, "tx.height": ["8"]})
+    for bad in ("tm.event EXISTS", "tx.height>='x'", "a='" + "x" * 600 + "'"):
+        with pytest.raises(QueryError):
+            parse_query(bad)
 
 
 def test_parse_fund() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flashmm_engine.venues.sei.stub.ante import required_fee
-from flashmm_engine.venues.sei.submit import fee_for_gas, gas_limit
+from flashmm_engine.venues.sei.submit import fee_for_gas, gas_limit, split_failed_message
 
 
 def test_gas_is_simulation_times_margin_capped() -> None:
@@ -19,3 +19,11 @@ def test_fee_meets_the_node_minimum_exactly() -> None:
         fee = fee_for_gas(gas, Decimal("0.02"))
         assert fee == required_fee(gas, Decimal("0.02"))
         assert Decimal(fee) >= Decimal(gas) * Decimal("0.02") > Decimal(fee - 1)
+
+
+def test_the_failing_message_is_isolated_from_the_cycle() -> None:
+    items = ["cancel a", "cancel b", "place c"]
+    log = "failed to execute message; message index: 1: Order 7 not found: execute wasm contract failed"
+    assert split_failed_message(items, log) == (["cancel b"], ["cancel a", "place c"])
+    assert split_failed_message(items, "out of gas in location: wasm contract") == (items, [])
+    assert split_failed_message(items, "message index: 9: beyond this tx") == (items, [])

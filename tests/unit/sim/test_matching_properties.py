@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 
 from hypothesis import given, settings
@@ -85,7 +86,8 @@ def test_price_time_priority_and_no_fill_worse_than_the_book(ops: list[tuple[obj
         _, account, side, price, size, tif = op
         opposite_best = engine.best_ask(MARKET) if side is Side.BUY else engine.best_bid(MARKET)
         resting_before = {
-            o.venue_order_id: o.ts for o in _all_resting(engine, side.opposite)  # type: ignore[union-attr]
+            o.venue_order_id: o.ts
+            for o in _all_resting(engine, side.opposite)  # type: ignore[union-attr]
         }
         request = OrderRequest(f"o{ts}", MARKET, side, price, size, tif)  # type: ignore[arg-type]
         events = engine.submit(account, request, ts)  # type: ignore[arg-type]
@@ -98,8 +100,8 @@ def test_price_time_priority_and_no_fill_worse_than_the_book(ops: list[tuple[obj
         sign = side.sign  # type: ignore[union-attr]
         prices = [t.price for t in takers]
         assert all((price - p) * sign >= 0 for p in prices)  # type: ignore[operator]
-        assert all((b - a) * sign >= 0 for a, b in zip(prices, prices[1:], strict=False))  # best first
-        for a, b in zip(makers, makers[1:], strict=False):
+        assert all((b - a) * sign >= 0 for a, b in itertools.pairwise(prices))  # best first
+        for a, b in itertools.pairwise(makers):
             if a.price == b.price:  # same level: first come, first served
                 assert resting_before[a.venue_order_id] <= resting_before[b.venue_order_id]
 

@@ -87,6 +87,11 @@ class StubChain:
         self.height = 1
         self.mempool: list[PendingTx] = []
         self.txs: dict[str, TxRecord] = {}
+        self.index_from_height = 0
+        """Txs below this height are not in the tx index (a node state-synced or pruned since)."""
+
+    def indexed(self) -> list[TxRecord]:
+        return [r for r in self.txs.values() if r.height >= self.index_from_height]
 
     def check_tx(self, tx_bytes: bytes) -> dict[str, Any]:
         """BROADCAST_MODE_SYNC: the CheckTx verdict only."""

@@ -37,6 +37,7 @@ def parse_fund(text: str) -> tuple[str, int, str]:
 @click.option("--min-gas-price", type=Decimal, default=None, help="Default: sei.gas_price from settings.")
 @click.option("--block-ms", type=int, default=None, help="Block time; default sei.block_time_s.")
 @click.option("--taker-fee-ppm", type=int, default=0, show_default=True)
+@click.option("--maker-fee-ppm", type=int, default=0, show_default=True)
 @click.option(
     "--faults",
     default=None,
@@ -50,6 +51,7 @@ def sei_stub(
     min_gas_price: Decimal | None,
     block_ms: int | None,
     taker_fee_ppm: int,
+    maker_fee_ppm: int,
     faults: str | None,
 ) -> None:
     """A local Sei node: Cosmos REST, CometBFT websocket, a FIN-style contract matched by the sim engine."""
@@ -68,7 +70,7 @@ def sei_stub(
     address = contract or s.contract_address or contract_address(DEFAULT_CONTRACT_LABEL, s.prefix)
     cfg = AnteConfig(s.chain_id, s.prefix, s.fee_denom, min_gas_price or s.gas_price)
     block_s = block_ms / 1000 if block_ms else s.block_time_s
-    node = StubNode(cfg, DenomMarket.from_settings(s), address, block_s, taker_fee_ppm)
+    node = StubNode(cfg, DenomMarket.from_settings(s), address, block_s, taker_fee_ppm, maker_fee_ppm)
     for addr, amount, denom in parsed:
         node.bank.mint(addr, denom, amount)
     asyncio.run(_serve(node, host, port, fault_spec))

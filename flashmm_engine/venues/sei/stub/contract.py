@@ -44,11 +44,13 @@ class OrderRecord:
 
 
 class FinContract:
-    def __init__(self, address: str, market: DenomMarket, bank: Bank, taker_fee_ppm: int = 0) -> None:
+    def __init__(
+        self, address: str, market: DenomMarket, bank: Bank, taker_fee_ppm: int = 0, maker_fee_ppm: int = 0
+    ) -> None:
         self.address = address
         self.market = market
         self._bank = bank
-        self._engine = MatchingEngine([SimMarket(market.spec, 0, taker_fee_ppm, True, False)])
+        self._engine = MatchingEngine([SimMarket(market.spec, maker_fee_ppm, taker_fee_ppm, True, False)])
         self._orders: dict[str, OrderRecord] = {}
         self._next_idx = 1
 
@@ -62,11 +64,10 @@ class FinContract:
             for coin in msg.funds:
                 key = (msg.sender, coin.denom)
                 spend[key] = spend.get(key, 0) + coin.amount
-        for (owner, denom), amount in spend.items():
-            if self._bank.balance(owner, denom) < amount:
-                raise ContractError(
-                    0, f"{self._bank.balance(owner, denom)}{denom} is smaller than {amount}{denom}"
-                )
+                # messages run in order: the first one whose funds transfer overdraws fails the tx
+                have = self._bank.balance(msg.sender, coin.denom) - spend[key] + coin.amount
+                if have < coin.amount:
+                    raise ContractError(i, f"{have}{coin.denom} is smaller than {coin.amount}{coin.denom}")
 
     def _validate_one(self, i: int, msg: ExecuteMsg, retracted: set[str]) -> None:
         if "submit_order" in msg.msg:

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from flashmm_engine.service.tasks import TaskTracker
 from flashmm_engine.telemetry.bad_input import BadInputCounter
+from flashmm_engine.venues.sei.stub import tx_search
 from flashmm_engine.venues.sei.stub.ante import AnteConfig, TxRejected
 from flashmm_engine.venues.sei.stub.bank import Bank
 from flashmm_engine.venues.sei.stub.chain import StubChain
@@ -49,11 +50,20 @@ def _json(body: Any, status: int = 200) -> web.Response:
 
 class StubNode:
     def __init__(
-        self, cfg: AnteConfig, market: DenomMarket, contract: str, block_time_s: float, taker_fee_ppm: int = 0
+        self,
+        cfg: AnteConfig,
+        market: DenomMarket,
+        contract: str,
+        block_time_s: float,
+        taker_fee_ppm: int = 0,
+        maker_fee_ppm: int = 0,
     ) -> None:
         self.bad_input = BadInputCounter(log)
         self.bank = Bank()
-        self.chain = StubChain(cfg, self.bank, FinContract(contract, market, self.bank, taker_fee_ppm))
+        fin = FinContract(contract, market, self.bank, taker_fee_ppm, maker_fee_ppm)
+        self.chain = StubChain(cfg, self.bank, fin)
+        self.hold_blocks = False
+        """While set, no block is produced: CheckTx'd txs wait in the mempool (lets tests order a block)."""
         self.hub = WsHub(self.bad_input)
         self.block_time_s = block_time_s
         self._tasks = TaskTracker("sei-stub")
@@ -68,6 +78,8 @@ class StubNode:
         r.add_post("/cosmos/tx/v1beta1/simulate", self._simulate)
         r.add_post("/cosmos/tx/v1beta1/txs", self._broadcast)
         r.add_get("/cosmos/tx/v1beta1/txs/{hash}", self._get_tx)
+        r.add_get("/cosmos/tx/v1beta1/txs", self._search_txs)
+        r.add_get("/cosmos/base/tendermint/v1beta1/blocks/latest", self._latest_block)
         r.add_get("/cosmwasm/wasm/v1/contract/{address}/smart/{query}", self._smart)
         r.add_get("/websocket", self.hub.handle)
         r.add_post("/stub/faults", self._faults)
@@ -92,6 +104,8 @@ class StubNode:
     async def _block_loop(self) -> None:
         while True:
             await asyncio.sleep(self.block_time_s)
+            if self.hold_blocks:
+                continue
             records = self.chain.produce_block()
             await self.hub.publish(records)
 
@@ -155,9 +169,22 @@ class StubNode:
     async def _get_tx(self, request: web.Request) -> web.Response:
         txhash = request.match_info["hash"].upper()
         rec = self.chain.txs.get(txhash)
-        if rec is None:
+        if rec is None or rec.height < self.chain.index_from_height:
             return _grpc_error(404, GRPC_NOT_FOUND, f"tx not found: {txhash}")
         return _json({"tx": None, "tx_response": rec.tx_response()})
+
+    async def _search_txs(self, request: web.Request) -> web.Response:
+        q = request.query
+        try:
+            req = tx_search.parse_request(q, list(q.getall("events", [])))
+            return _json(tx_search.search(self.chain, req))
+        except tx_search.SearchError as exc:
+            if exc.status == 400:
+                self.bad_input.record("tx_search", str(exc))
+            return _grpc_error(exc.status, exc.grpc_code, str(exc))
+
+    async def _latest_block(self, request: web.Request) -> web.Response:
+        return _json(tx_search.latest_block(self.chain))
 
     async def _smart(self, request: web.Request) -> web.Response:
         contract = self.chain.contract
@@ -184,7 +211,7 @@ class StubNode:
 
     async def apply_faults(self, spec: dict[str, Any]) -> dict[str, Any]:
         """bump_sequence {address, by}; min_gas_price; ws_down_s; drop_websockets; duplicate/reorder/base64
-        event delivery; fund {address, denom, amount}."""
+        event delivery; hold_blocks; tx_index_from_height; fund {address, denom, amount}."""
         out: dict[str, Any] = {}
         if bump := spec.get("bump_sequence"):
             acc = self.bank.ensure(str(bump["address"]))
@@ -197,6 +224,10 @@ class StubNode:
             self.hub.faults.refuse_until = time.monotonic() + float(spec["ws_down_s"])
         if spec.get("drop_websockets"):
             out["dropped"] = await self.hub.drop_all()
+        if "tx_index_from_height" in spec:
+            self.chain.index_from_height = int(spec["tx_index_from_height"])
+        if "hold_blocks" in spec:
+            self.hold_blocks = bool(spec["hold_blocks"])
         for name in ("duplicate", "reorder", "base64_attributes"):
             if name in spec:
                 setattr(self.hub.faults, name, bool(spec[name]))

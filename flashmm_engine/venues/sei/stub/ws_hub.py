@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,39 +13,21 @@ from aiohttp import WSMsgType, web
 
 from flashmm_engine.telemetry.bad_input import BadInputCounter
 from flashmm_engine.venues.sei.stub.chain import TxRecord
+from flashmm_engine.venues.sei.stub.query import Condition, QueryError, event_index, matches, parse_query
 
 MAX_SUBSCRIPTIONS_PER_CLIENT = 5
-_CONDITION = re.compile(r"^\s*([\w.\-]+)\s*=\s*(?:'([^']*)'|(\d+))\s*$")
+"""CometBFT's default rpc.max_subscriptions_per_client."""
+# CometBFT libs/pubsub error texts, returned as JSON-RPC -32603 "Internal error" with the text as data
+ALREADY_SUBSCRIBED = "already subscribed"
+SUBSCRIPTION_NOT_FOUND = "subscription not found"
 
 log = logging.getLogger(__name__)
 
 
-class QueryError(ValueError):
-    pass
-
-
-def parse_query(query: str) -> list[tuple[str, str]]:
-    """`a='x' AND b.c=5` -> [(a, x), (b.c, 5)]; only equality, which is all FlashMM needs."""
-    out = []
-    for part in re.split(r"\s+AND\s+", query.strip()):
-        match = _CONDITION.match(part)
-        if match is None:
-            raise QueryError(f"failed to parse query: {query!r}")
-        out.append((match.group(1), match.group(2) if match.group(2) is not None else match.group(3)))
-    return out
-
-
-def event_index(rec: TxRecord) -> dict[str, list[str]]:
-    """The flattened "type.key" -> values map CometBFT publishes beside the event."""
-    index: dict[str, list[str]] = {
-        "tm.event": ["Tx"],
-        "tx.hash": [rec.txhash],
-        "tx.height": [str(rec.height)],
-    }
-    for ev in rec.events:
-        for attr in ev["attributes"]:
-            index.setdefault(f"{ev['type']}.{attr['key']}", []).append(attr["value"])
-    return index
+class RpcError(Exception):
+    def __init__(self, code: int, message: str, data: str) -> None:
+        super().__init__(data)
+        self.payload = _error(code, message, data)
 
 
 @dataclass(slots=True)
@@ -62,7 +43,7 @@ class WsFaults:
 @dataclass(slots=True)
 class _Client:
     ws: web.WebSocketResponse
-    subs: dict[str, tuple[Any, list[tuple[str, str]]]] = field(default_factory=dict)
+    subs: dict[str, tuple[Any, list[Condition]]] = field(default_factory=dict)
 
 
 class WsHub:
@@ -80,8 +61,11 @@ class WsHub:
         self._clients.append(client)
         try:
             async for msg in ws:
+                # CometBFT reads every frame with NextReader, whatever its type: accept binary JSON too
                 if msg.type is WSMsgType.TEXT:
                     await self._on_request(client, msg.data)
+                elif msg.type is WSMsgType.BINARY:
+                    await self._on_request(client, msg.data.decode(errors="replace"))
         finally:
             self._clients.remove(client)
         return ws
@@ -95,28 +79,38 @@ class WsHub:
             await _send(client.ws, {"jsonrpc": "2.0", "id": -1, "error": _error(-32700, "Parse error", "")})
             return
         try:
-            if method == "subscribe":
-                if len(client.subs) >= MAX_SUBSCRIPTIONS_PER_CLIENT:
-                    raise QueryError(f"max_subscriptions_per_client {MAX_SUBSCRIPTIONS_PER_CLIENT} reached")
-                query = str(params["query"])
-                client.subs[query] = (req_id, parse_query(query))
-            elif method == "unsubscribe":
-                client.subs.pop(str(params.get("query")), None)
-            elif method == "unsubscribe_all":
-                client.subs.clear()
-            else:
-                await _send(
-                    client.ws,
-                    {"jsonrpc": "2.0", "id": req_id, "error": _error(-32601, "Method not found", method)},
-                )
-                return
-        except (QueryError, KeyError) as exc:
-            await _send(
-                client.ws,
-                {"jsonrpc": "2.0", "id": req_id, "error": _error(-32603, "Internal error", str(exc))},
-            )
+            self._dispatch(client, str(method), req_id, params)
+        except RpcError as exc:
+            await _send(client.ws, {"jsonrpc": "2.0", "id": req_id, "error": exc.payload})
             return
         await _send(client.ws, {"jsonrpc": "2.0", "id": req_id, "result": {}})
+
+    def _dispatch(self, client: _Client, method: str, req_id: Any, params: Any) -> None:
+        """Apply subscribe/unsubscribe/unsubscribe_all in CometBFT's order of checks (rpc/core/events.go)."""
+        if method == "unsubscribe_all":
+            if not client.subs:
+                raise RpcError(-32603, "Internal error", SUBSCRIPTION_NOT_FOUND)
+            client.subs.clear()
+            return
+        if method not in ("subscribe", "unsubscribe"):
+            raise RpcError(-32601, "Method not found", method)
+        query = params.get("query") if isinstance(params, dict) else None
+        if not isinstance(query, str):
+            raise RpcError(-32602, "Invalid params", "missing string param 'query'")
+        if method == "subscribe" and len(client.subs) >= MAX_SUBSCRIPTIONS_PER_CLIENT:
+            limit = f"max_subscriptions_per_client {MAX_SUBSCRIPTIONS_PER_CLIENT} reached"
+            raise RpcError(-32603, "Internal error", limit)
+        try:
+            conditions = parse_query(query)
+        except QueryError as exc:
+            raise RpcError(-32603, "Internal error", str(exc)) from None
+        if method == "unsubscribe":
+            if client.subs.pop(query, None) is None:
+                raise RpcError(-32603, "Internal error", SUBSCRIPTION_NOT_FOUND)
+        elif query in client.subs:
+            raise RpcError(-32603, "Internal error", ALREADY_SUBSCRIBED)
+        else:
+            client.subs[query] = (req_id, conditions)
 
     async def publish(self, records: list[TxRecord]) -> None:
         ordered = list(reversed(records)) if self.faults.reorder else records
@@ -124,7 +118,7 @@ class WsHub:
             index = event_index(rec)
             for client in list(self._clients):
                 for query, (req_id, conditions) in list(client.subs.items()):
-                    if all(value in index.get(key, ()) for key, value in conditions):
+                    if matches(conditions, index):
                         push = self._push(rec, query, req_id, index)
                         for _ in range(2 if self.faults.duplicate else 1):
                             await _send(client.ws, push)

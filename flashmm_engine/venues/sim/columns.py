@@ -32,12 +32,12 @@ class EventColumns:
         return len(self.kind)
 
 
-def merge_tables(tables: NormalizedTables, feed_latency_ns: int = 0) -> EventColumns:
+def merge_tables(tables: NormalizedTables) -> EventColumns:
     """Merge snapshot levels, deltas and trades by local time (snapshot, then deltas, then trades on ties).
 
-    Time is the local receive time minus `feed_latency_ns`: the moment the exchange is taken to have
-    produced the event. (Exchange and local clocks in a capture are not synchronised, so ts_exchange is not
-    used as a clock.)
+    Time is the local receive time: exchange and local clocks in a capture are not synchronised (Binance's
+    event times run ahead of the recorder's clock here), so ts_exchange is not used as a clock. Feed
+    latency is modelled by the backtest session, which shows the strategy a delayed view.
     """
     snap, delta, trade = tables.book_snapshot, tables.book_delta, tables.trade
     snap_seq = snap["seq"].to_numpy()
@@ -51,7 +51,7 @@ def merge_tables(tables: NormalizedTables, feed_latency_ns: int = 0) -> EventCol
     frames = [snap, delta, trade]
     sides = [snap["side"], delta["side"], trade["aggressor_side"]]
     kind = np.concatenate(kinds).astype(np.int64)
-    ts = _concat(frames, "ts_local") - feed_latency_ns
+    ts = _concat(frames, "ts_local")
     priority = np.concatenate([np.full(len(f), i, dtype=np.int64) for i, f in enumerate(frames)])
     order = np.lexsort((np.arange(len(kind)), priority, ts))
     side = np.concatenate([s.to_numpy(dtype=np.int64) for s in sides])

@@ -1,0 +1,104 @@
+"""The backtester on a real (trimmed) capture, the synthetic mode, and the CLI's JSON contract."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flashmm_engine.venues.sim.columns import merge_tables
+from flashmm_engine.backtest.run import BacktestOptions, backtest_tables, run_columns
+from flashmm_engine.backtest.synthetic_run import backtest_synthetic
+from flashmm_engine.config.sim import SimSettings
+from flashmm_engine.marketdata.normalize import NormalizedTables, load_capture
+
+REQUIRED = {
+    "events",
+    "seconds",
+    "events_per_s",
+    "decisions",
+    "fills",
+    "volume",
+    "pnl",
+    "fees",
+    "position",
+    "max_drawdown",
+    "markout_1s_bps",
+}
+
+
+@pytest.fixture(scope="module")
+def usdm(fixtures_dir: Path) -> NormalizedTables:
+    return load_capture(fixtures_dir / "binance" / "usdm_ethusdt_slice.raw.gz", "usdm")
+
+
+def test_replay_backtest_is_deterministic_and_consistent(usdm: NormalizedTables) -> None:
+    opts = BacktestOptions(half_spread_ticks=1, order_latency="10", queue="power:2", maker_fee_ppm=-50)
+    first, second = backtest_tables(usdm, opts), backtest_tables(usdm, opts)
+    timing = {"seconds", "events_per_s", "merge_seconds"}
+    assert {k: v for k, v in first.items() if k not in timing} == {
+        k: v for k, v in second.items() if k not in timing
+    }
+    assert first["events"] == len(usdm.book_delta) + len(usdm.book_snapshot) + len(usdm.trade)
+    span_s = first["market_seconds"]
+    assert abs(first["decisions"] - span_s * 5) <= 2  # 5 Hz
+    assert first["fills"] > 0 and first["volume"] == pytest.approx(first["fills"] * 0.001)
+    assert first["fees"] < 0  # maker rebates only: post-only quotes never take
+    assert first["pnl"] == pytest.approx(
+        first["realized_pnl"] + first["unrealized_pnl"] - first["fees"], abs=1e-6
+    )
+    assert abs(first["position"]) <= 0.010 + 1e-9
+    assert 0 < first["quote_uptime"] <= 1 and 0 < first["fill_ratio"] <= 1
+
+
+def test_the_queue_model_matters(usdm: NormalizedTables) -> None:
+    columns = merge_tables(usdm)
+    fills = {
+        queue: run_columns(columns, usdm.spec, BacktestOptions(half_spread_ticks=0, queue=queue))["fills"]
+        for queue in ("risk-averse", "power:2")
+    }
+    assert fills["power:2"] > fills["risk-averse"] > 0
+
+
+def test_latency_delays_the_strategy(usdm: NormalizedTables) -> None:
+    columns = merge_tables(usdm)
+    fast = run_columns(columns, usdm.spec, BacktestOptions(order_latency="1"))
+    slow = run_columns(columns, usdm.spec, BacktestOptions(order_latency="150"))
+    assert fast != slow
+
+
+def test_synthetic_backtest_trades_against_the_agents() -> None:
+    result = backtest_synthetic(30.0, SimSettings(), BacktestOptions(half_spread_ticks=1))
+    assert 149 <= result["decisions"] <= 151 and result["fills"] > 0
+    assert result == {
+        **backtest_synthetic(30.0, SimSettings(), BacktestOptions(half_spread_ticks=1)),
+        "seconds": result["seconds"],
+        "events_per_s": result["events_per_s"],
+    }
+
+
+def test_cli_prints_one_json_object(fixtures_dir: Path) -> None:
+    capture = fixtures_dir / "binance" / "usdm_ethusdt_slice.raw.gz"
+    flashmm = Path(sys.executable).parent / "flashmm"
+    args = [
+        str(flashmm),
+        "backtest",
+        str(capture),
+        "--strategy",
+        "fixed",
+        "--half-spread-ticks",
+        "5",
+        "--order-latency-ms",
+        "10",
+        "--queue",
+        "power:2",
+        "--json",
+    ]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=60, check=True).stdout
+    result = json.loads(out)
+    assert set(result) >= REQUIRED and out.count("\n") == 1
+    bad = subprocess.run([*args[:3], "--queue", "fifo"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode != 0 and "unknown queue model" in bad.stderr
