@@ -74,7 +74,7 @@ def backtest(
     decision_ms: int,
     order_latency: str,
     response_latency: str | None,
-    feed_latency_ms: float,
+    feed_latency: str | None,
     queue: str,
     partial_fills: bool,
     maker_fee_ppm: int,

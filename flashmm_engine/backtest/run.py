@@ -38,7 +38,7 @@ class BacktestOptions:
     response_latency: str | None = None
     """Defaults to the order latency."""
     feed_latency: str | None = None
-    """None = the strategy sees the book as the capture recorded it; else ms or file:PATH, like order latency."""
+    """None = the strategy sees the book as recorded; else ms or file:PATH, like the order latency."""
     queue: str = "power:2"
     partial_fills: bool = False
     maker_fee_ppm: int = 0

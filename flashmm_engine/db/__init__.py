@@ -1,1 +1,1 @@
-"""The SQL store: engine factory and Alembic migrations (SQLite embedded default, PostgreSQL in production)."""
+"""The SQL store: engine factory and Alembic migrations (SQLite by default, PostgreSQL in production)."""

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from flashmm_engine.features.spec import FeatureSpec
 from flashmm_engine.features.state import FeatureState
@@ -22,11 +24,11 @@ class FeatureFrame:
     """Features sampled on a time grid, plus the mid path that labels are computed from."""
 
     names: list[str]
-    ts: np.ndarray  # int64 ns, sample times
-    values: np.ndarray  # float64 (n, len(names))
-    warm: np.ndarray  # bool (n,)
-    mid_ts: np.ndarray  # int64 ns, times the mid changed
-    mid_x2: np.ndarray  # int64, bid + ask in ticks after each change
+    ts: NDArray[Any]  # int64 ns, sample times
+    values: NDArray[Any]  # float64 (n, len(names))
+    warm: NDArray[Any]  # bool (n,)
+    mid_ts: NDArray[Any]  # int64 ns, times the mid changed
+    mid_x2: NDArray[Any]  # int64, bid + ask in ticks after each change
     last_event_ts: int
 
 
@@ -40,7 +42,7 @@ def compute_features(
     step = sample_ns or spec.tick_ns
     state = FeatureState(spec, market)
     ts_out: list[int] = []
-    rows: list[np.ndarray] = []
+    rows: list[NDArray[Any]] = []
     warm: list[bool] = []
     mid_ts: list[int] = []
     mid_x2: list[int] = []

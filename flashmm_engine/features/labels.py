@@ -7,8 +7,10 @@ nothing else; samples whose horizon runs past the end of the data get no label.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from flashmm_engine.types import NS_PER_MS
 
@@ -28,20 +30,20 @@ class LabelSpec:
 
 @dataclass(frozen=True, slots=True)
 class Labels:
-    direction: np.ndarray  # int64 (n, H): DOWN, FLAT or UP
-    return_bps: np.ndarray  # float64 (n, H)
-    valid: np.ndarray  # bool (n, H): the horizon lies within the data
-    flat_band_bps: np.ndarray  # float64 (n,)
+    direction: NDArray[Any]  # int64 (n, H): DOWN, FLAT or UP
+    return_bps: NDArray[Any]  # float64 (n, H)
+    valid: NDArray[Any]  # bool (n, H): the horizon lies within the data
+    flat_band_bps: NDArray[Any]  # float64 (n,)
 
 
-def mid_at(mid_ts: np.ndarray, mid_x2: np.ndarray, ts: np.ndarray) -> np.ndarray:
+def mid_at(mid_ts: NDArray[Any], mid_x2: NDArray[Any], ts: NDArray[Any]) -> NDArray[Any]:
     """Mid (bid + ask ticks) as of each time in ts; 0 where no mid was known yet."""
     index = np.searchsorted(mid_ts, ts, side="right") - 1
     return np.where(index >= 0, mid_x2[np.clip(index, 0, None)], 0) if len(mid_x2) else np.zeros_like(ts)
 
 
 def compute_labels(
-    sample_ts: np.ndarray, mid_ts: np.ndarray, mid_x2: np.ndarray, last_event_ts: int, spec: LabelSpec
+    sample_ts: NDArray[Any], mid_ts: NDArray[Any], mid_x2: NDArray[Any], last_event_ts: int, spec: LabelSpec
 ) -> Labels:
     now = mid_at(mid_ts, mid_x2, sample_ts).astype(np.float64)
     band_bps = np.where(now > 0, spec.flat_band_ticks * 2 / np.maximum(now, 1) * 1e4, 0.0)

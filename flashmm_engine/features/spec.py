@@ -84,8 +84,18 @@ class FeatureSpec:
 
 
 ODD_PREFIXES = (
-    "imb_", "microprice_offset", "book_mid_offset", "ret_", "trade_imb_", "signed_volume_", "vwap_offset",
-    "ofi_", "last_trade_side", "last_trade_offset", "ref_basis", "ref_ret_",
+    "imb_",
+    "microprice_offset",
+    "book_mid_offset",
+    "ret_",
+    "trade_imb_",
+    "signed_volume_",
+    "vwap_offset",
+    "ofi_",
+    "last_trade_side",
+    "last_trade_offset",
+    "ref_basis",
+    "ref_ret_",
 )
 MIRROR_PAIRS = {"depth_slope_bid": "depth_slope_ask", "log_depth_bid": "log_depth_ask"}
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from flashmm_engine.features.spec import FeatureSpec
 from flashmm_engine.features.windows import (
@@ -125,7 +127,7 @@ class FeatureState:
 
     # --- sampling ---
 
-    def sample(self, ts: int) -> np.ndarray:
+    def sample(self, ts: int) -> NDArray[Any]:
         """Features as of time ts (events with ts_local <= ts). Always finite; zeros before any data."""
         if ts < self.last_sample_ts:
             raise SampleOrderError(f"sample at {ts} after a sample at {self.last_sample_ts}")

@@ -5,6 +5,7 @@ Per-row objects would dominate the cost of normalizing a capture; list appends a
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -34,8 +35,9 @@ class ColumnSink:
         self._level_prices: list[int] = []
         self._level_sizes: list[int] = []
         self._snapshot_rows: list[tuple[int, int, int, int, int, int]] = []
-        self._trades: tuple[list[int], ...] = ([], [], [], [], [], [])
-        self._tops: tuple[list[int], ...] = ([], [], [], [], [], [], [])
+        # messages are kept as they come (one append) and split into columns once, at the end
+        self._trades: list[TradeMessage] = []
+        self._tops: list[BookTicker] = []
 
     def on_snapshot(self, ts_local: int, snapshot: DepthSnapshot) -> None:
         head = (snapshot.ts_exchange, ts_local, snapshot.last_update_id)
@@ -55,23 +57,10 @@ class ColumnSink:
         self._level_sizes += diff.ask_sizes
 
     def on_book_ticker(self, ticker: BookTicker) -> None:
-        ts_exchange, ts_local, bid_price, bid_size, ask_price, ask_size, seq = self._tops
-        ts_exchange.append(ticker.ts_exchange)
-        ts_local.append(ticker.ts_local)
-        bid_price.append(ticker.bid_price)
-        bid_size.append(ticker.bid_size)
-        ask_price.append(ticker.ask_price)
-        ask_size.append(ticker.ask_size)
-        seq.append(ticker.update_id)
+        self._tops.append(ticker)
 
     def on_trade(self, trade: TradeMessage) -> None:
-        ts_exchange, ts_local, price, size, aggressor, trade_id = self._trades
-        ts_exchange.append(trade.ts_exchange)
-        ts_local.append(trade.ts_local)
-        price.append(trade.price)
-        size.append(trade.size)
-        aggressor.append(-1 if trade.buyer_is_maker else 1)
-        trade_id.append(trade.trade_id)
+        self._trades.append(trade)
 
     def book_delta(self) -> pd.DataFrame:
         counts = np.asarray(self._side_counts, dtype=np.int64)
@@ -102,30 +91,41 @@ class ColumnSink:
         return _sorted_frame(columns, BOOK_SNAPSHOT_COLUMNS)
 
     def trade(self) -> pd.DataFrame:
-        ts_exchange, ts_local, price, size, aggressor, trade_id = (
-            np.asarray(c, dtype=np.int64) for c in self._trades
-        )
-        columns = {
-            "ts_exchange": ts_exchange,
-            "ts_local": ts_local,
-            "market": self._market_column(len(ts_local)),
-            "price": price,
-            "size": size,
-            "aggressor_side": aggressor.astype(np.int8),
-            "trade_id": trade_id,
+        trades = self._trades
+        columns: dict[str, Any] = {
+            name: _column(trades, name) for name in ("ts_exchange", "ts_local", "price", "size", "trade_id")
         }
+        columns["market"] = self._market_column(len(trades))
+        buyer_is_maker = np.fromiter(
+            map(attrgetter("buyer_is_maker"), trades), dtype=np.bool_, count=len(trades)
+        )
+        columns["aggressor_side"] = np.where(buyer_is_maker, -1, 1).astype(np.int8)
         return _sorted_frame(columns, TRADE_COLUMNS)
 
     def top_of_book(self) -> pd.DataFrame:
-        arrays = [np.asarray(c, dtype=np.int64) for c in self._tops]
-        columns: dict[str, Any] = dict(zip(("ts_exchange", "ts_local"), arrays[:2], strict=True))
-        columns["market"] = self._market_column(len(arrays[1]))
-        columns.update(zip(TOP_OF_BOOK_COLUMNS[3:], arrays[2:], strict=True))
+        tops = self._tops
+        attributes = (
+            "ts_exchange",
+            "ts_local",
+            "bid_price",
+            "bid_size",
+            "ask_price",
+            "ask_size",
+            "update_id",
+        )
+        columns: dict[str, Any] = {
+            ("seq" if name == "update_id" else name): _column(tops, name) for name in attributes
+        }
+        columns["market"] = self._market_column(len(tops))
         return _sorted_frame(columns, TOP_OF_BOOK_COLUMNS)
 
     def _market_column(self, length: int) -> pd.Series:
         # repeating a one-element string Series is a C-level take; building from Python objects is not
         return pd.Series([self.market], dtype="str").repeat(length).reset_index(drop=True)
+
+
+def _column(messages: list[Any], name: str) -> npt.NDArray[np.int64]:
+    return np.fromiter(map(attrgetter(name), messages), dtype=np.int64, count=len(messages))
 
 
 def _sorted_frame(columns: dict[str, Any], order: tuple[str, ...]) -> pd.DataFrame:

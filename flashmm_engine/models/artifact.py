@@ -30,8 +30,8 @@ def code_version() -> str:
     version = __version__
     repo = Path(__file__).resolve().parents[2]
     try:
-        result = subprocess.run(  # noqa: S603 - fixed argv, no shell
-            ["git", "-C", str(repo), "rev-parse", "--short=12", "HEAD"],  # noqa: S607
+        result = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "--short=12", "HEAD"],
             capture_output=True,
             text=True,
             timeout=GIT_TIMEOUT_S,

@@ -20,4 +20,6 @@ def inference(model_dir: Path, calls: int) -> None:
     loaded = load_model(model_dir)
     example = torch.randn((1, *loaded.input_shape), generator=torch.Generator().manual_seed(PROBE_SEED))
     latency = measure_latency(loaded.module, example, calls)
-    click.echo(orjson.dumps({"calls": latency.calls, "p50_us": latency.p50_us, "p99_us": latency.p99_us}).decode())
+    click.echo(
+        orjson.dumps({"calls": latency.calls, "p50_us": latency.p50_us, "p99_us": latency.p99_us}).decode()
+    )

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 import orjson
 
 from flashmm_engine.config.settings import load_settings
 from flashmm_engine.telemetry.logs import configure_logging
+
+if TYPE_CHECKING:
+    from flashmm_engine.models.nets import ModelKind
+    from flashmm_engine.models.pipeline import Market
 
 CAPTURE_SUFFIXES = (".raw", ".raw.gz", ".gz")
 MARKETS = click.Choice(["spot", "usdm"])
@@ -41,7 +45,11 @@ def emit(payload: dict[str, Any]) -> None:
 
 
 DATA_OPTION = click.option(
-    "--data", "data", multiple=True, required=True, type=click.Path(exists=True, path_type=Path),
+    "--data",
+    "data",
+    multiple=True,
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
     help="Raw capture file or directory (repeatable).",
 )
 
@@ -49,12 +57,21 @@ DATA_OPTION = click.option(
 @click.command("train")
 @DATA_OPTION
 @click.option("--market", type=MARKETS, default=None, help="Default: detected from the capture.")
-@click.option("--model", "kind", type=click.Choice(["logreg", "mlp", "seq"]), default="mlp", show_default=True)
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Artifact root (default: settings).")
+@click.option(
+    "--model", "kind", type=click.Choice(["logreg", "mlp", "seq"]), default="mlp", show_default=True
+)
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=None, help="Artifact root (default: settings)."
+)
 @click.option("--train-fraction", type=click.FloatRange(0.1, 0.95), default=0.7, show_default=True)
 @click.option("--name", default=None, help="Model name (default: ethusdt-<market>-<model>).")
 def train(
-    data: tuple[Path, ...], market: str | None, kind: str, out: Path | None, train_fraction: float, name: str | None
+    data: tuple[Path, ...],
+    market: str | None,
+    kind: str,
+    out: Path | None,
+    train_fraction: float,
+    name: str | None,
 ) -> None:
     """Train on the first part of the data by time, export, and register a candidate."""
     settings = load_settings()
@@ -63,10 +80,17 @@ def train(
 
     paths = expand_captures(data)
     market = detect(paths, market)
-    model_settings = settings.models if out is None else settings.models.model_copy(update={"artifacts_dir": out})
+    model_settings = (
+        settings.models if out is None else settings.models.model_copy(update={"artifacts_dir": out})
+    )
     result = train_from_captures(
-        paths, market, kind, name or f"ethusdt-{market}-{kind}",  # type: ignore[arg-type]
-        model_settings, settings.database.url, train_fraction,
+        paths,
+        cast(Market, market),
+        cast(ModelKind, kind),
+        name or f"ethusdt-{market}-{kind}",
+        model_settings,
+        settings.database.url,
+        train_fraction,
     )
     emit(result)
 
@@ -75,8 +99,13 @@ def train(
 @click.argument("model_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @DATA_OPTION
 @click.option("--market", type=MARKETS, default=None, help="Default: detected from the capture.")
-@click.option("--from-fraction", type=click.FloatRange(0.0, 0.99), default=0.0, show_default=True,
-              help="Score only samples after this fraction of the data's time span (e.g. 0.7 = held-out 30%).")
+@click.option(
+    "--from-fraction",
+    type=click.FloatRange(0.0, 0.99),
+    default=0.0,
+    show_default=True,
+    help="Score only samples after this fraction of the data's time span (e.g. 0.7 = held-out 30%).",
+)
 def evaluate(model_dir: Path, data: tuple[Path, ...], market: str | None, from_fraction: float) -> None:
     """Per-horizon accuracy on moves, log loss and Brier score vs. the top-of-book imbalance baseline."""
     settings = load_settings()

@@ -6,9 +6,10 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import NDArray
 
 from flashmm_engine.features.batch import FeatureFrame, compute_features
 from flashmm_engine.features.labels import LabelSpec, compute_labels
@@ -21,15 +22,15 @@ BASELINE_FEATURE = "imb_1"
 
 @dataclass(frozen=True, slots=True)
 class Dataset:
-    ts: np.ndarray  # int64 (n,) sample times
-    x: np.ndarray  # float32 (n, F) or (n, window, F)
-    y: np.ndarray  # int64 (n, H)
-    imbalance: np.ndarray  # float64 (n,): top-of-book imbalance, the baseline's only input
+    ts: NDArray[Any]  # int64 (n,) sample times
+    x: NDArray[Any]  # float32 (n, F) or (n, window, F)
+    y: NDArray[Any]  # int64 (n, H)
+    imbalance: NDArray[Any]  # float64 (n,): top-of-book imbalance, the baseline's only input
 
     def __len__(self) -> int:
         return len(self.ts)
 
-    def select(self, mask: np.ndarray) -> Dataset:
+    def select(self, mask: NDArray[Any]) -> Dataset:
         return Dataset(self.ts[mask], self.x[mask], self.y[mask], self.imbalance[mask])
 
 
@@ -87,7 +88,7 @@ def mirrored(ds: Dataset, names: list[str]) -> Dataset:
     )
 
 
-def time_cut(ts: np.ndarray, fraction: float) -> int:
+def time_cut(ts: NDArray[Any], fraction: float) -> int:
     """The time at `fraction` of the span covered by ts: splits are by time, never by shuffled rows."""
     if not len(ts):
         return 0

@@ -9,10 +9,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
+from numpy.typing import NDArray
 
-from flashmm_engine.models.artifact import MANIFEST_FILE, MODEL_FILE, code_version, sha256_file, write_manifest
+from flashmm_engine.models.artifact import (
+    MANIFEST_FILE,
+    MODEL_FILE,
+    code_version,
+    sha256_file,
+    write_manifest,
+)
 from flashmm_engine.models.latency import Latency, measure_latency
 
 log = logging.getLogger(__name__)
@@ -42,7 +48,7 @@ def export_model(
     model: torch.nn.Module,
     root: Path,
     name: str,
-    check_inputs: np.ndarray,
+    check_inputs: NDArray[Any],
     manifest_fields: dict[str, Any],
     version: str | None = None,
 ) -> ExportReport:
@@ -62,14 +68,14 @@ def _export(
     model_dir: Path,
     name: str,
     version: str,
-    check_inputs: np.ndarray,
+    check_inputs: NDArray[Any],
     manifest_fields: dict[str, Any],
 ) -> ExportReport:
     model.eval()
     scripted = torch.jit.script(model)
     path = model_dir / MODEL_FILE
-    scripted.save(str(path))
-    loaded = torch.jit.load(str(path))
+    scripted.save(str(path))  # type: ignore[no-untyped-call]
+    loaded = torch.jit.load(str(path))  # type: ignore[no-untyped-call]
     diff = scripted_parity(model, loaded, check_inputs)
     if diff > PARITY_TOLERANCE:
         raise ExportError(f"scripted model differs from eager by {diff:.3g} > {PARITY_TOLERANCE}")
@@ -90,16 +96,24 @@ def _export(
         },
     }
     write_manifest(model_dir, manifest)
-    log.info("exported %s/%s (p99 %.0f us, parity %.2g) to %s", name, version, latency.p99_us, diff, model_dir)
+    log.info(
+        "exported %s/%s (p99 %.0f us, parity %.2g) to %s", name, version, latency.p99_us, diff, model_dir
+    )
     return ExportReport(model_dir, version, sha, diff, latency)
 
 
-def scripted_parity(eager: torch.nn.Module, scripted: torch.nn.Module, inputs: np.ndarray) -> float:
+def scripted_parity(eager: torch.nn.Module, scripted: torch.nn.Module, inputs: NDArray[Any]) -> float:
     """Largest absolute difference between eager and scripted probabilities, batched and one by one."""
     x = torch.from_numpy(inputs)
     with torch.no_grad():
         batched = float((eager(x) - scripted(x)).abs().max()) if len(x) else 0.0
-        single = max((float((eager(x[i : i + 1]) - scripted(x[i : i + 1])).abs().max()) for i in range(min(len(x), 64))), default=0.0)
+        single = max(
+            (
+                float((eager(x[i : i + 1]) - scripted(x[i : i + 1])).abs().max())
+                for i in range(min(len(x), 64))
+            ),
+            default=0.0,
+        )
     return max(batched, single)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 
 from flashmm_engine.features.spec import FeatureSpec
 from flashmm_engine.models.artifact import MODEL_FILE, read_manifest, sha256_file
@@ -61,9 +62,10 @@ class LoadedModel:
     def version(self) -> str:
         return str(self.manifest["version"])
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
+    def predict(self, x: NDArray[Any]) -> NDArray[Any]:
         with torch.no_grad():
-            return self.module(torch.from_numpy(np.asarray(x, dtype=np.float32))).numpy()
+            out: torch.Tensor = self.module(torch.from_numpy(np.asarray(x, dtype=np.float32)))
+        return out.numpy()
 
 
 def load_model(model_dir: Path, expected_spec_hash: str | None = None) -> LoadedModel:
@@ -76,7 +78,7 @@ def load_model(model_dir: Path, expected_spec_hash: str | None = None) -> Loaded
         raise ChecksumMismatch(f"{path}: sha256 {actual} != manifest {manifest['sha256']}")
     _check_spec(manifest, expected_spec_hash)
     try:
-        module = torch.jit.load(str(path), map_location="cpu")
+        module = torch.jit.load(str(path), map_location="cpu")  # type: ignore[no-untyped-call]
     except (RuntimeError, ValueError) as exc:
         raise ArtifactLoadError(f"{path}: not a loadable TorchScript file ({exc})") from exc
     module.eval()

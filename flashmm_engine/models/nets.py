@@ -1,5 +1,5 @@
-"""The networks. Each outputs logits (batch, horizons, 3); ProbabilityModel wraps one for export with
-standardization and per-horizon temperatures inside, so the engine feeds raw features and gets probabilities."""
+"""The networks. Each outputs logits (batch, horizons, 3). ProbabilityModel wraps one for export, with
+standardization and per-horizon temperatures inside: the engine feeds raw features, gets probabilities."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ class LogisticRegression(nn.Module):
         self.linear = nn.Linear(n_features, n_horizons * N_CLASSES)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.linear(x).reshape(x.shape[0], self.n_horizons, 3)
+        out: torch.Tensor = self.linear(x).reshape(x.shape[0], self.n_horizons, 3)
+        return out
 
 
 class Mlp(nn.Module):
@@ -40,7 +41,8 @@ class Mlp(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layers(x).reshape(x.shape[0], self.n_horizons, 3)
+        out: torch.Tensor = self.layers(x).reshape(x.shape[0], self.n_horizons, 3)
+        return out
 
 
 class TemporalConv(nn.Module):
@@ -64,7 +66,8 @@ class TemporalConv(nn.Module):
         last = torch.relu(self.conv2(torch.cat([h[:, 0, :], h[:, 2, :], h[:, 4, :]], dim=1)))
         # the convolution summary plus the latest raw vector (a skip path)
         summary = torch.cat([self.dropout(last), x[:, -1, :]], dim=1)
-        return self.head(summary).reshape(x.shape[0], self.n_horizons, 3)
+        out: torch.Tensor = self.head(summary).reshape(x.shape[0], self.n_horizons, 3)
+        return out
 
 
 def build_network(kind: ModelKind, n_features: int, n_horizons: int, hidden: int) -> nn.Module:
@@ -79,8 +82,18 @@ class ProbabilityModel(nn.Module):
     """The full feature vector in (the spec's order), calibrated probabilities (batch, horizons, 3) out.
     The model reads the `input_index` subset of it, standardized with training statistics."""
 
+    input_index: torch.Tensor
+    mean: torch.Tensor
+    std: torch.Tensor
+    temperature: torch.Tensor
+
     def __init__(
-        self, network: nn.Module, input_index: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, n_horizons: int
+        self,
+        network: nn.Module,
+        input_index: torch.Tensor,
+        mean: torch.Tensor,
+        std: torch.Tensor,
+        n_horizons: int,
     ) -> None:
         super().__init__()
         self.network = network
@@ -92,7 +105,14 @@ class ProbabilityModel(nn.Module):
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         selected = torch.index_select(x, -1, self.input_index)
-        return self.network(torch.clamp((selected - self.mean) / self.std, -self.z_clip, self.z_clip))
+        out: torch.Tensor = self.network(
+            torch.clamp((selected - self.mean) / self.std, -self.z_clip, self.z_clip)
+        )
+        return out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.softmax(self.logits(x) / self.temperature, dim=-1)
+
+    @torch.jit.unused
+    def set_temperature(self, temperatures: list[float]) -> None:
+        self.temperature.copy_(torch.tensor(temperatures, dtype=torch.float32).reshape(-1, 1))

@@ -62,11 +62,15 @@ def train_from_captures(
     spec, label_spec = FeatureSpec(), LabelSpec(flat_band_ticks=settings.flat_band_ticks)
     sample_ns = settings.sample_ms * NS_PER_MS
     if spec.tick_ns % sample_ns:
-        raise ValueError(f"models.sample_ms={settings.sample_ms} must divide the {spec.tick_ms} ms feature tick")
+        raise ValueError(
+            f"models.sample_ms={settings.sample_ms} must divide the {spec.tick_ms} ms feature tick"
+        )
     window = settings.seq_window if kind == "seq" else 1
     frames = capture_frames(paths, market, spec, sample_ns)
     ds = build_dataset(frames, label_spec, window, spec.tick_ns // sample_ns)
-    split = split_by_time(ds, train_fraction, settings.validation_fraction, max(label_spec.horizons_ms) * NS_PER_MS)
+    split = split_by_time(
+        ds, train_fraction, settings.validation_fraction, max(label_spec.horizons_ms) * NS_PER_MS
+    )
     config = TrainConfig(
         kind=kind,
         seed=settings.seed,
@@ -89,7 +93,9 @@ def train_from_captures(
     table = fit_baseline(split.train.imbalance, split.train.y)
     # held-out figures on the engine's own tick grid, as `model evaluate` computes them
     test = split.test.select(split.test.ts % spec.tick_ns == 0)
-    held_out = horizon_report(predict(result.model, test.x), test.y, test.imbalance, table, label_spec.horizon_names)
+    held_out = horizon_report(
+        predict(result.model, test.x), test.y, test.imbalance, table, label_spec.horizon_names
+    )
     validation = horizon_report(
         predict(result.model, split.val.x), split.val.y, split.val.imbalance, table, label_spec.horizon_names
     )
@@ -120,7 +126,11 @@ def train_from_captures(
     check_inputs = np.ascontiguousarray(test.x[:256] if len(test) else split.val.x[:256])
     report = export_model(result.model, settings.artifacts_dir, name, check_inputs, manifest)
     if report.latency.p99_us > settings.latency_budget_us:
-        log.warning("p99 latency %.0f us exceeds the %.0f us budget", report.latency.p99_us, settings.latency_budget_us)
+        log.warning(
+            "p99 latency %.0f us exceeds the %.0f us budget",
+            report.latency.p99_us,
+            settings.latency_budget_us,
+        )
     registry = ModelRegistry(registry_url)
     try:
         registry.register(name, report.version, str(report.model_dir), report.sha256, held_out)
@@ -137,7 +147,10 @@ def evaluate_captures(
     loaded = load_model(model_dir)
     manifest = loaded.manifest
     spec = FeatureSpec.from_json_dict(manifest["feature_spec"])
-    label_spec = LabelSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in manifest["label_spec"].items()})
+    label_spec = LabelSpec(
+        horizons_ms=tuple(int(h) for h in manifest["label_spec"]["horizons_ms"]),
+        flat_band_ticks=float(manifest["label_spec"]["flat_band_ticks"]),
+    )
     window = loaded.input_shape[0] if len(loaded.input_shape) == 2 else 1
     ds = build_dataset(capture_frames(paths, market, spec, spec.tick_ns), label_spec, window, 1)
     ds = ds.select(ds.ts >= time_cut(ds.ts, from_fraction))

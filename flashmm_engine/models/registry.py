@@ -68,7 +68,9 @@ class ModelRegistry:
     def close(self) -> None:
         self.engine.dispose()
 
-    def register(self, name: str, version: str, path: str, sha256: str, metrics: dict[str, Any]) -> ModelVersion:
+    def register(
+        self, name: str, version: str, path: str, sha256: str, metrics: dict[str, Any]
+    ) -> ModelVersion:
         row = {
             "name": name,
             "version": version,
@@ -123,7 +125,9 @@ class ModelRegistry:
                 log.info("registry conflict, retrying (%d): %s", attempt, type(exc.orig).__name__)
         raise AssertionError("unreachable")
 
-    def _promote(self, conn: sa.Connection, name: str, version: str, stage: str, rollback: bool) -> ModelVersion:
+    def _promote(
+        self, conn: sa.Connection, name: str, version: str, stage: str, rollback: bool
+    ) -> ModelVersion:
         row = conn.execute(_select().where(_key(name, version)).with_for_update()).first()
         if row is None:
             raise RegistryError(f"no model {name}/{version}")

@@ -6,9 +6,11 @@ from __future__ import annotations
 import copy
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 from torch import nn
 
 from flashmm_engine.models.dataset import Dataset
@@ -41,7 +43,9 @@ class TrainResult:
     temperatures: list[float]
 
 
-def fit(train: Dataset, val: Dataset, n_horizons: int, input_index: list[int], config: TrainConfig) -> TrainResult:
+def fit(
+    train: Dataset, val: Dataset, n_horizons: int, input_index: list[int], config: TrainConfig
+) -> TrainResult:
     """Trains on `train` (features: the full spec vector), reading only the `input_index` features."""
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
@@ -52,20 +56,26 @@ def fit(train: Dataset, val: Dataset, n_horizons: int, input_index: list[int], c
     mean, std = flat.mean(dim=0), flat.std(dim=0).clamp_min(STD_FLOOR)
     network = build_network(config.kind, len(input_index), n_horizons, config.hidden)
     model = ProbabilityModel(network, index, mean, std, n_horizons)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+    )
     loss_fn = nn.CrossEntropyLoss()
     best_loss, best_state, best_epoch, epoch = float("inf"), copy.deepcopy(model.state_dict()), 0, 0
     for epoch in range(1, config.max_epochs + 1):
         model.train()
         # shuffling inside the training period is fine: the split itself is by time
-        for batch in torch.randperm(len(x_train), generator=generator).split(config.batch_size):
+        order = torch.randperm(len(x_train), generator=generator)
+        for start in range(0, len(order), config.batch_size):
+            batch = order[start : start + config.batch_size]
             optimizer.zero_grad()
             loss = loss_fn(model.logits(x_train[batch]).reshape(-1, N_CLASSES), y_train[batch].reshape(-1))
             loss.backward()
             optimizer.step()
         val_loss = _loss(model, x_val, y_val, loss_fn)
         if epoch % PROGRESS_EVERY_EPOCHS == 0:
-            log.info("epoch %d: validation loss %.4f (best %.4f at %d)", epoch, val_loss, best_loss, best_epoch)
+            log.info(
+                "epoch %d: validation loss %.4f (best %.4f at %d)", epoch, val_loss, best_loss, best_epoch
+            )
         if val_loss < best_loss - 1e-6:
             best_loss, best_state, best_epoch = val_loss, copy.deepcopy(model.state_dict()), epoch
         elif epoch - best_epoch >= config.patience:
@@ -94,11 +104,15 @@ def calibrate_temperature(model: ProbabilityModel, x: torch.Tensor, y: torch.Ten
         log_probs = scaled - np.log(np.exp(scaled).sum(axis=2, keepdims=True))
         losses = -log_probs[:, np.arange(len(y)), y[:, h].numpy()].mean(axis=1)
         temperatures.append(float(TEMPERATURE_GRID[int(np.argmin(losses))]))
-    model.temperature.copy_(torch.tensor(temperatures, dtype=torch.float32).reshape(-1, 1))
+    model.set_temperature(temperatures)
     return temperatures
 
 
-def predict(model: torch.nn.Module, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+def predict(model: torch.nn.Module, x: NDArray[Any], batch_size: int = 4096) -> NDArray[Any]:
     with torch.no_grad():
-        parts = [model(torch.from_numpy(chunk)).numpy() for chunk in np.array_split(x, max(1, len(x) // batch_size))]
-    return np.concatenate(parts).astype(np.float64)
+        parts = [
+            model(torch.from_numpy(chunk)).numpy()
+            for chunk in np.array_split(x, max(1, len(x) // batch_size))
+        ]
+    probs: NDArray[Any] = np.concatenate(parts).astype(np.float64)
+    return probs

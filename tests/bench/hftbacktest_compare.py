@@ -33,10 +33,10 @@ from hftbacktest import (
 )
 from numba import njit
 
-from flashmm_engine.venues.sim.columns import TRADE, EventColumns, merge_tables
 from flashmm_engine.backtest.run import BacktestOptions, run_columns
 from flashmm_engine.marketdata.normalize import detect_market, load_capture
 from flashmm_engine.types import NS_PER_MS
+from flashmm_engine.venues.sim.columns import TRADE, EventColumns, merge_tables
 
 BUY, SELL = 1, -1  # hftbacktest order sides
 STATUS_NEW, STATUS_PARTIAL = 1, 5  # hftbacktest Status::New, Status::PartiallyFilled

@@ -6,14 +6,18 @@ import asyncio
 import gzip
 import socket
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 import pytest
 
+from flashmm_engine.marketdata.book import OrderBook
+from flashmm_engine.types import BookDelta, BookSnapshot, MarketEvent, TopOfBook, Trade
+from flashmm_engine.venues.binance.events import MarketEventSink
 from flashmm_engine.venues.binance.faults import FaultPlan
 from flashmm_engine.venues.binance.feed import BinanceFeed, FeedConfig
 from flashmm_engine.venues.binance.markets import BinanceMarket
+from flashmm_engine.venues.binance.processor import FeedSink
 from flashmm_engine.venues.binance.replay_server import ReplayLine, ReplayServer, load_replay_lines
 
 DRAIN_S = 1.0
@@ -24,12 +28,20 @@ def _slice(fixtures_dir: Path, market: str) -> list[ReplayLine]:
     return load_replay_lines(fixtures_dir / "binance" / f"{market}_ethusdt_slice.raw.gz")
 
 
+class FeedRun(NamedTuple):
+    feed: BinanceFeed
+    summary: dict[str, Any]
+    final_bids: dict[int, int]  # the connector's book when the replay had ended, before shutdown
+    final_asks: dict[int, int]
+
+
 async def run_feed(
     server: ReplayServer,
     ws_urls: tuple[str, ...] = (),
     rest_urls: tuple[str, ...] = (),
     stale_after_s: float = 5.0,
-) -> tuple[BinanceFeed, dict[str, Any]]:
+    sink: FeedSink | None = None,
+) -> FeedRun:
     """Run the connector against a started server until the replay ends, then stop both."""
     config = FeedConfig(
         market=server.market,
@@ -38,19 +50,20 @@ async def run_feed(
         stale_after_s=stale_after_s,
         reconnect_max_s=0.5,
     )
-    feed = BinanceFeed(config)
+    feed = BinanceFeed(config, sink=sink)
     stop = asyncio.Event()
     task = asyncio.create_task(feed.run(stop))
     try:
         async with asyncio.timeout(RUN_TIMEOUT_S):
             await server.finished.wait()
         await asyncio.sleep(DRAIN_S)
+        final_bids, final_asks = dict(feed.processor.book.bids), dict(feed.processor.book.asks)
     finally:
         stop.set()
         await asyncio.wait_for(task, timeout=5.0)
         await server.stop()
     assert not feed._tasks.failures
-    return feed, feed.summary()
+    return FeedRun(feed, feed.summary(), final_bids, final_asks)
 
 
 @pytest.mark.parametrize("market", ["spot", "usdm"])
@@ -58,13 +71,25 @@ async def test_clean_replay_rebuilds_exact_book(fixtures_dir: Path, market: Bina
     lines = _slice(fixtures_dir, market)
     server = ReplayServer(lines, market, speed=25.0)
     await server.start()
-    _, summary = await run_feed(server)
+    events: list[MarketEvent] = []
+    run = await run_feed(server, sink=MarketEventSink(f"binance-{market}:ETHUSDT", events.append))
+    summary = run.summary
     streamed = sum(1 for line in lines if line.stream is not None)
     assert summary["messages"] == streamed + summary["snapshots"]
     assert summary["malformed"] == 0 and summary["gaps"] == 0
     assert summary["book_ticker_checked"] >= 20
     assert summary["book_ticker_mismatched"] == 0
     assert summary["connects"] == 1 and summary["disconnects"] == 0
+    # a consumer of the emitted events holds exactly the connector's book
+    consumer = OrderBook()
+    for event in events:
+        if isinstance(event, BookSnapshot):
+            consumer.load(event.bids, event.asks)
+        elif isinstance(event, BookDelta):
+            consumer.set_level(int(event.side), event.price, event.size)
+    assert consumer.bids == run.final_bids and consumer.asks == run.final_asks
+    assert sum(isinstance(e, Trade) for e in events) == sum(1 for x in lines if x.stream == "ethusdt@trade")
+    assert sum(isinstance(e, TopOfBook) for e in events) > 0
 
 
 async def test_faults_resync_after_every_gap_and_checks_still_match(fixtures_dir: Path) -> None:
@@ -72,7 +97,7 @@ async def test_faults_resync_after_every_gap_and_checks_still_match(fixtures_dir
     faults = FaultPlan(disconnect_every_s=0.4, drop=0.01, seed=11)
     server = ReplayServer(lines, "usdm", speed=8.0, faults=faults)
     await server.start()
-    _, summary = await run_feed(server)
+    summary = (await run_feed(server)).summary
     injected = server.fault_counts
     assert injected.disconnects >= 3 and injected.dropped >= 10
     assert summary["disconnects"] >= 3
@@ -89,7 +114,7 @@ async def test_duplicates_and_reorders_never_corrupt_the_book(fixtures_dir: Path
     faults = FaultPlan(duplicate=0.03, reorder=0.03, seed=5)
     server = ReplayServer(lines, "usdm", speed=10.0, faults=faults)
     await server.start()
-    _, summary = await run_feed(server)
+    summary = (await run_feed(server)).summary
     assert server.fault_counts.duplicated > 0 and server.fault_counts.reordered > 0
     assert summary["stale_diffs"] > 0  # duplicates and late diffs were ignored, not re-applied
     assert summary["book_ticker_checked"] >= 10
@@ -102,7 +127,7 @@ async def test_stale_feed_triggers_reconnect_and_resync(fixtures_dir: Path) -> N
     shifted = lines[:1500] + [ReplayLine(x.ts_local + silence_ns, x.stream, x.raw) for x in lines[1500:]]
     server = ReplayServer(shifted, "usdm", speed=8.0)
     await server.start()
-    _, summary = await run_feed(server, stale_after_s=0.4)
+    summary = (await run_feed(server, stale_after_s=0.4)).summary
     assert summary["stale"] >= 1
     assert summary["connects"] >= 2 and summary["resyncs"] >= 1
     assert summary["book_ticker_checked_after_resync"] >= 1  # the book came back after the silence
@@ -115,9 +140,10 @@ async def test_failover_to_next_url(fixtures_dir: Path) -> None:
         dead = f"127.0.0.1:{probe.getsockname()[1]}"
     server = ReplayServer(_slice(fixtures_dir, "usdm")[:2000], "usdm", speed=10.0)
     await server.start()
-    _, summary = await run_feed(
+    run = await run_feed(
         server, ws_urls=(f"ws://{dead}", server.ws_url), rest_urls=(f"http://{dead}", server.base_url)
     )
+    summary = run.summary
     assert summary["connect_failures"] >= 1 and summary["failovers"] >= 1
     assert summary["connects"] >= 1
     assert summary["book_ticker_checked"] >= 1 and summary["book_ticker_mismatched"] == 0

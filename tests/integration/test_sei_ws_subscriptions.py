@@ -55,6 +55,14 @@ async def test_subscription_limit_duplicates_and_unsubscribe(stub: StubNode) -> 
         assert await call(ws, 11, "unsubscribe_all") == ok(11)
         assert await call(ws, 12, "unsubscribe_all") == internal_error(12, "subscription not found")
         assert await call(ws, 13, "subscribe", queries[0]) == ok(13)  # room again after unsubscribe_all
+        positional = {"jsonrpc": "2.0", "method": "unsubscribe", "id": 14, "params": [queries[0]]}
+        await ws.send(orjson.dumps(positional).decode())
+        assert orjson.loads(await asyncio.wait_for(ws.recv(), REPLY_TIMEOUT_S)) == ok(14)
+        bad_params = {"jsonrpc": "2.0", "method": "subscribe", "id": 15, "params": 7}
+        await ws.send(orjson.dumps(bad_params).decode())
+        reply = orjson.loads(await asyncio.wait_for(ws.recv(), REPLY_TIMEOUT_S))
+        assert reply["error"]["code"] == -32602  # refused, and the connection stays usable
+        assert await call(ws, 16, "subscribe", queries[1]) == ok(16)
 
 
 async def test_no_push_after_unsubscribe_and_pushes_reuse_the_subscribe_id(stub: StubNode) -> None:

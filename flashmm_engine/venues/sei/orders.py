@@ -240,12 +240,16 @@ class OrderTracker:
 
         More filled on the contract than in our fills means events were missed: alert, invent nothing.
         An order whose cancel failed is settled here: still open -> cancellable again; closed with every
-        fill accounted for -> cancelled (no further fill can come).
+        fill accounted for, or gone (FIN drops closed orders) -> cancelled, as no further fill can come.
         """
         rows = {r.order_idx: r for r in contract_orders if r.owner == self.owner}
         out: list[VenueEvent] = []
         for order in self.orders.values():
             row = rows.get(order.order_idx or "")
+            if row is None and order.cancel_failed and not order.status.is_terminal:
+                self._disagree(order, "gone from the contract: its fills cannot be checked")
+                order.status = OrderStatus.CANCELLED
+                out.append(CancelAck(order.client_id, ts, order.size - order.filled))
             if row is None or order.order_idx is None:
                 continue
             if row.filled > order.filled:

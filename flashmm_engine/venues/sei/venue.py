@@ -228,11 +228,14 @@ class SeiVenue:
 
     async def _poll_loop(self) -> None:
         min_age = self._s.tx_poll_blocks * self._s.block_time_s
+        next_check = 0.0
         while True:
             await asyncio.sleep(self._s.block_time_s)
             try:
                 await self._poll_txs(min_age)
-                if self.tracker.pending_checks() and self.subscriber.connected.is_set():
+                due = time.monotonic() >= next_check and self.subscriber.connected.is_set()
+                if due and self.tracker.pending_checks():
+                    next_check = time.monotonic() + min_age
                     await self._recover()  # a failed cancel: learn the order's fate from the chain
             except (aiohttp.ClientError, TimeoutError, VenueError, CodecError) as exc:
                 log.warning("tx lookup or consistency check failed: %s", exc)

@@ -19,6 +19,12 @@ LEVEL = 0
 TRADE = 1
 CLEAR = 2
 
+# `code` folds kind and side together so the hot loop branches once per event
+BID_LEVEL = 0
+ASK_LEVEL = 1
+TRADE_EVENT = 2
+CLEAR_EVENT = 3
+
 
 @dataclass(frozen=True, slots=True)
 class EventColumns:
@@ -27,6 +33,7 @@ class EventColumns:
     side: list[int]
     price: list[int]
     size: list[int]
+    code: list[int]
 
     def __len__(self) -> int:
         return len(self.kind)
@@ -56,12 +63,18 @@ def merge_tables(tables: NormalizedTables) -> EventColumns:
     order = np.lexsort((np.arange(len(kind)), priority, ts))
     side = np.concatenate([s.to_numpy(dtype=np.int64) for s in sides])
     price, size = _concat(frames, "price"), _concat(frames, "size")
+    code = np.where(
+        kind == LEVEL,
+        np.where(side == 1, BID_LEVEL, ASK_LEVEL),
+        np.where(kind == TRADE, TRADE_EVENT, CLEAR_EVENT),
+    )
     return EventColumns(
         kind[order].tolist(),
         ts[order].tolist(),
         side[order].tolist(),
         price[order].tolist(),
         size[order].tolist(),
+        code[order].tolist(),
     )
 
 

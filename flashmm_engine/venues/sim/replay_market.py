@@ -16,7 +16,7 @@ import math
 from flashmm_engine.strategy.base import BookTop
 from flashmm_engine.types import CancelRequest, OrderRequest, RejectReason, Side, TimeInForce
 from flashmm_engine.venues.sim.book import RestingOrder
-from flashmm_engine.venues.sim.columns import CLEAR, LEVEL, TRADE, EventColumns
+from flashmm_engine.venues.sim.columns import ASK_LEVEL, BID_LEVEL, LEVEL, TRADE_EVENT, EventColumns
 from flashmm_engine.venues.sim.matching import Events, MatchingEngine
 from flashmm_engine.venues.sim.queue import QueueModel, QueuePos
 
@@ -54,33 +54,22 @@ class ReplayMarket:
 
     def on_level(self, side: int, price: int, size: int, ts: int) -> Events:
         """One level of the recorded book set to an absolute size (0 removes it)."""
-        return self.run(EventColumns([LEVEL], [ts], [side], [price], [size]), 0, 1)[1]
+        code = BID_LEVEL if side == 1 else ASK_LEVEL
+        return self.run(EventColumns([LEVEL], [ts], [side], [price], [size], [code]), 0, 1)[1]
 
     def run(self, columns: EventColumns, start: int, stop: int) -> tuple[int, Events]:
         """Apply events start..stop-1 of a replay. Returns early, with the index to resume from, just after
         an event that produced venue events (fills). This is the backtester's hot path: the common case is
         a few dict operations on locals, and queue work happens only at our own prices."""
-        kinds, stamps, sides, prices, sizes = (
-            columns.kind,
-            columns.ts,
-            columns.side,
-            columns.price,
-            columns.size,
-        )
+        codes, prices, sizes = columns.code, columns.price, columns.size
         bids, asks, ours_bid, ours_ask = self.bids, self.asks, self._ours_bid, self._ours_ask
         best_bid, best_ask = self._best_bid, self._best_ask
         min_our_ask, max_our_bid = self.min_our_ask, self.max_our_bid
         events = _NO_EVENTS
-        i = start
-        while i < stop:
-            kind, price, size = kinds[i], prices[i], sizes[i]
-            i += 1
-            if kind == TRADE:
-                events = self.on_trade(sides[i - 1], price, size, stamps[i - 1])
-            elif sides[i - 1] == 1:
-                if kind == CLEAR:
-                    self.clear()
-                    best_bid, best_ask = NO_BID, NO_ASK
+        for i in range(start, stop):
+            code = codes[i]
+            if code == BID_LEVEL:
+                price, size = prices[i], sizes[i]
                 if price in ours_bid:
                     self._requeue(ours_bid[price], bids.get(price, 0), size)
                 if size:
@@ -88,15 +77,13 @@ class ReplayMarket:
                     if price > best_bid:
                         best_bid, self._bid_dirty = price, False
                     if price >= min_our_ask:
-                        events = self._fill_through(-1, price, stamps[i - 1])
+                        events = self._fill_through(-1, price, columns.ts[i])
                 elif price in bids:
                     del bids[price]
                     if price == best_bid:
                         self._bid_dirty = True
-            else:
-                if kind == CLEAR:
-                    self.clear()
-                    best_bid, best_ask = NO_BID, NO_ASK
+            elif code == ASK_LEVEL:
+                price, size = prices[i], sizes[i]
                 if price in ours_ask:
                     self._requeue(ours_ask[price], asks.get(price, 0), size)
                 if size:
@@ -104,15 +91,28 @@ class ReplayMarket:
                     if price < best_ask:
                         best_ask, self._ask_dirty = price, False
                     if price <= max_our_bid:
-                        events = self._fill_through(1, price, stamps[i - 1])
+                        events = self._fill_through(1, price, columns.ts[i])
                 elif price in asks:
                     del asks[price]
                     if price == best_ask:
                         self._ask_dirty = True
+            else:
+                self._best_bid, self._best_ask = best_bid, best_ask
+                events = self._rare_event(columns, i)
+                best_bid, best_ask = self._best_bid, self._best_ask
             if events:
-                break
+                self._best_bid, self._best_ask = best_bid, best_ask
+                return i + 1, events
         self._best_bid, self._best_ask = best_bid, best_ask
-        return i, events
+        return stop, events
+
+    def _rare_event(self, columns: EventColumns, i: int) -> Events:
+        """A trade, or the first level of a new snapshot (the book is cleared, then the level applied)."""
+        side, price, size, ts = columns.side[i], columns.price[i], columns.size[i], columns.ts[i]
+        if columns.code[i] == TRADE_EVENT:
+            return self.on_trade(side, price, size, ts)
+        self.clear()
+        return self.on_level(side, price, size, ts)
 
     def _requeue(self, tracked: list[Tracked], prev: int, size: int) -> None:
         for _, pos in tracked:

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from flashmm_engine.venues.sim.columns import merge_tables
 from flashmm_engine.backtest.run import BacktestOptions, backtest_tables, run_columns
 from flashmm_engine.backtest.synthetic_run import backtest_synthetic
 from flashmm_engine.config.sim import SimSettings
 from flashmm_engine.marketdata.normalize import NormalizedTables, load_capture
+from flashmm_engine.venues.sim.columns import merge_tables
 
 REQUIRED = {
     "events",
@@ -63,11 +63,16 @@ def test_the_queue_model_matters(usdm: NormalizedTables) -> None:
     assert fills["power:2"] > fills["risk-averse"] > 0
 
 
-def test_latency_delays_the_strategy(usdm: NormalizedTables) -> None:
+def test_order_and_feed_latency_change_the_outcome(usdm: NormalizedTables) -> None:
     columns = merge_tables(usdm)
-    fast = run_columns(columns, usdm.spec, BacktestOptions(order_latency="1"))
-    slow = run_columns(columns, usdm.spec, BacktestOptions(order_latency="150"))
-    assert fast != slow
+
+    def fills(**kw: str) -> tuple[int, float]:
+        result = run_columns(columns, usdm.spec, BacktestOptions(half_spread_ticks=0, **kw))  # type: ignore[arg-type]
+        return result["fills"], result["pnl"]
+
+    assert fills(order_latency="1") != fills(order_latency="150")
+    assert fills(feed_latency="150") != fills() == fills(feed_latency="0")
+    assert fills(feed_latency="150") == fills(feed_latency="150")
 
 
 def test_synthetic_backtest_trades_against_the_agents() -> None:

@@ -33,7 +33,9 @@ def perturb_after(events: list[MarketEvent], t: int) -> list[MarketEvent]:
         elif isinstance(event, BookDelta):
             out.append(dataclasses.replace(event, size=event.size * 3 + 1))
         elif isinstance(event, Trade):
-            out.append(dataclasses.replace(event, aggressor_side=Side(-event.aggressor_side), size=event.size * 5))
+            out.append(
+                dataclasses.replace(event, aggressor_side=Side(-event.aggressor_side), size=event.size * 5)
+            )
         else:
             out.append(event)
     return out

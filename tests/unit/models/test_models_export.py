@@ -8,12 +8,12 @@ import pytest
 import torch
 
 from flashmm_engine import __version__
+from flashmm_engine.features.labels import LabelSpec
 from flashmm_engine.models.artifact import MODEL_FILE, read_manifest, sha256_file
 from flashmm_engine.models.dataset import Dataset, build_dataset
 from flashmm_engine.models.export import PARITY_TOLERANCE
 from flashmm_engine.models.latency import measure_latency
 from flashmm_engine.models.nets import ModelKind
-from flashmm_engine.features.labels import LabelSpec
 from tests.unit.models.conftest import export_small
 
 LATENCY_SMOKE_LIMIT_US = 2_000.0
@@ -21,7 +21,9 @@ LATENCY_SMOKE_LIMIT_US = 2_000.0
 
 
 @pytest.mark.parametrize("kind", ["logreg", "mlp", "seq"])
-def test_scripted_matches_eager(kind: ModelKind, tmp_path: Path, slice_dataset: Dataset, slice_frames: list) -> None:  # type: ignore[type-arg]
+def test_scripted_matches_eager(
+    kind: ModelKind, tmp_path: Path, slice_dataset: Dataset, slice_frames: list
+) -> None:  # type: ignore[type-arg]
     ds = slice_dataset if kind != "seq" else build_dataset(slice_frames, LabelSpec(), window=16, stride=1)
     report, eager = export_small(tmp_path, ds, kind)
     assert report.parity_max_abs_diff <= PARITY_TOLERANCE

@@ -131,3 +131,12 @@ def test_a_failed_cancel_is_settled_by_the_contract_state() -> None:
     assert t.orders["q1"].status is OrderStatus.CANCELLED and t.stats.state_disagreements == 0
     place = CycleItem("q2", CODEC.place(Side.BUY, 250_000, 1), is_cancel=False)
     assert isinstance(t.on_item_failed(place, "insufficient funds", 7), Reject)
+
+
+def test_a_failed_cancel_of_an_order_gone_from_the_contract_closes_it_with_an_alert() -> None:
+    t = tracker()
+    t.on_tx(tx("TX1", event("submit_order", 0, 10, 10)), 1)
+    t.on_item_failed(CycleItem("q1", CODEC.cancel("5"), is_cancel=True), "Order 5 not found", 2)
+    closed = t.check_consistency([], 3)
+    assert [(type(e), getattr(e, "remaining", None)) for e in closed] == [(CancelAck, 10)]
+    assert t.stats.state_disagreements == 1 and fills(closed) == [] and t.pending_checks() == []

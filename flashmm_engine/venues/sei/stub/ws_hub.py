@@ -94,7 +94,10 @@ class WsHub:
             return
         if method not in ("subscribe", "unsubscribe"):
             raise RpcError(-32601, "Method not found", method)
+        # JSON-RPC params by name or by position, as CometBFT accepts both
         query = params.get("query") if isinstance(params, dict) else None
+        if isinstance(params, list) and params:
+            query = params[0]
         if not isinstance(query, str):
             raise RpcError(-32602, "Invalid params", "missing string param 'query'")
         if method == "subscribe" and len(client.subs) >= MAX_SUBSCRIPTIONS_PER_CLIENT:
