@@ -134,7 +134,7 @@ class BacktestReport:
             "volume": float(self.spec.lot_size * lots),
             "volume_quote": self._quote(sum(f[2] * f[3] for f in self.fills) * NOTIONAL_SCALE),
             "pnl": self._quote(self._equity_units(mid2)) if self.marks else 0.0,
-            "realized_pnl": self._quote(inv.realized_ticks_lots * NOTIONAL_SCALE),
+            "realized_pnl": self._quote(inv.realized_ticks_lots * NOTIONAL_SCALE - inv.fees),  # after fees
             "unrealized_pnl": self._quote(unrealized_ticks_lots * NOTIONAL_SCALE),
             "fees": self._quote(inv.fees),
             "position": float(self.spec.lot_size * inv.position),

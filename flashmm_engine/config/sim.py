@@ -44,6 +44,9 @@ class SimSettings(BaseModel):
     capture: Path | None = Field(default=None, description="Replay this capture instead of synthetic flow.")
     replay_speed: float = Field(default=1.0, gt=0, description="Replay speed multiplier.")
     queue_model: str = Field(default="power:2", description="Replay queue model: risk-averse or power:N.")
+    partial_fills: bool = Field(
+        default=False, description="Replay: fill only what got past us (else the whole order, as backtests)."
+    )
     synthetic: SyntheticSettings = Field(default_factory=SyntheticSettings)
 
     @field_validator("host")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from flashmm_engine import __version__
+import flashmm_engine
 
 MODEL_FILE = "model.pt"
 MANIFEST_FILE = "manifest.json"
@@ -27,7 +28,8 @@ def sha256_file(path: Path) -> str:
 
 def code_version() -> str:
     """flashmm_engine.__version__, plus the git commit when running from a checkout."""
-    version = __version__
+    # an editable install can expose the package as a namespace (no __init__ attributes): fall back
+    version = str(getattr(flashmm_engine, "__version__", "") or importlib.metadata.version("flashmm"))
     repo = Path(__file__).resolve().parents[2]
     try:
         result = subprocess.run(

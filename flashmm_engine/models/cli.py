@@ -85,8 +85,8 @@ def train(
     )
     result = train_from_captures(
         paths,
-        cast(Market, market),
-        cast(ModelKind, kind),
+        cast("Market", market),
+        cast("ModelKind", kind),
         name or f"ethusdt-{market}-{kind}",
         model_settings,
         settings.database.url,

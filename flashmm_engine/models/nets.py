@@ -1,7 +1,8 @@
 """The networks. Each outputs logits (batch, horizons, 3). ProbabilityModel wraps one for export, with
-standardization and per-horizon temperatures inside: the engine feeds raw features, gets probabilities."""
+standardization and per-horizon temperatures inside: the engine feeds raw features, gets probabilities.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: TorchScript must see the buffers' class annotations as types.
+"""
 
 from typing import Literal
 

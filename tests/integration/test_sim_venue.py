@@ -175,6 +175,10 @@ async def test_bad_orders_are_rejected_with_reasons_and_never_crash(venue_url: s
                 RejectReason.INSUFFICIENT_BALANCE,
             ),
             ({"client_id": "b-5", "market": MARKET, "side": "buy", "price": "1e400"}, RejectReason.MALFORMED),
+            (
+                {"client_id": "b-6", "market": MARKET, "side": "buy", "price": "1e400", "size": "0.001"},
+                RejectReason.MALFORMED,
+            ),
         ]
         ws = bob._ws
         assert ws is not None
@@ -184,10 +188,16 @@ async def test_bad_orders_are_rejected_with_reasons_and_never_crash(venue_url: s
             assert isinstance(event, Reject) and event.reason is reason, (raw, event)
             assert event.client_id == raw["client_id"]
         await bob.place([_order("dup", Side.BUY, top.bid_price - 100, 1)])
-        await bob.place([_order("dup", Side.BUY, top.bid_price - 101, 1)])
-        first, second = await _next(events, lambda e: isinstance(e, Reject))
-        assert isinstance(first, Ack)
-        assert isinstance(second, Reject) and second.reason is RejectReason.DUPLICATE_CLIENT_ID
+        # a batch runs its cancels, then its orders: an unknown cancel and a reused client id are rejected
+        order = {"client_id": "dup", "market": MARKET, "side": "buy", "price": "1.00", "size": "0.001"}
+        cancel = {"client_id": "none", "market": MARKET}
+        await ws.send(json.dumps({"op": "batch", "cancels": [cancel], "orders": [order]}))
+        ack, unknown, duplicate = await _next(
+            events, lambda e: isinstance(e, Reject) and e.client_id == "dup"
+        )
+        assert isinstance(ack, Ack) and ack.client_id == "dup"
+        assert isinstance(unknown, Reject) and unknown.reason is RejectReason.UNKNOWN_ORDER
+        assert isinstance(duplicate, Reject) and duplicate.reason is RejectReason.DUPLICATE_CLIENT_ID
         async with connect(venue_url) as raw_ws:
             for garbage in ("{not json", "[1, 2]", json.dumps({"op": 5}), json.dumps({"op": "explode"})):
                 await raw_ws.send(garbage)

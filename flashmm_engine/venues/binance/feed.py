@@ -64,11 +64,12 @@ class FeedConfig:
     def from_settings(cls, settings: BinanceSettings) -> FeedConfig:
         market = as_market(settings.market)
         ws_default, rest_default = default_urls(market)
+        ws_urls = tuple(settings.ws_urls or ws_default)
         return cls(
             market=market,
             symbol=settings.symbol,
-            ws_urls=tuple(settings.ws_urls or ws_default),
-            rest_urls=tuple(settings.rest_urls or rest_default),
+            ws_urls=ws_urls,
+            rest_urls=tuple(settings.rest_urls or rest_default * len(ws_urls)),
             stale_after_s=settings.stale_after_s,
             ping_interval_s=settings.ping_interval_s,
             snapshot_limit=settings.snapshot_limit,
@@ -138,8 +139,8 @@ class BinanceFeed:
             try:
                 while not stop.is_set():
                     await self._connect_once(session, stop)
-                    self.processor.resync("disconnected")
                     if not stop.is_set():
+                        self.processor.resync("disconnected")
                         await _wait(stop, self._backoff.next_delay())
             finally:
                 await self._tasks.shutdown()

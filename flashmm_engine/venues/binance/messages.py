@@ -91,16 +91,20 @@ class MessageParser:
     def parse(self, ts_local: int, raw: bytes | str) -> BinanceMessage:
         try:
             message = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise MalformedMessage("bad_json", str(exc)) from None
-        try:
-            return self._dispatch(ts_local, message)
+            # fast path for stream messages of our symbol; everything else is sorted out below
+            if type(message) is dict and (stream := message.get("stream")) is not None:
+                handler, data = self._handlers.get(stream), message["data"]
+                if handler is not None and data["s"] == self.symbol:
+                    return handler(ts_local, data)
+            return self._other(ts_local, message)
         except MalformedMessage:
             raise
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except orjson.JSONDecodeError as exc:
+            raise MalformedMessage("bad_json", str(exc)) from None
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             raise MalformedMessage("bad_field", f"{type(exc).__name__}: {exc}") from None
 
-    def _dispatch(self, ts_local: int, message: Any) -> BinanceMessage:
+    def _other(self, ts_local: int, message: Any) -> BinanceMessage:
         if type(message) is not dict:
             raise MalformedMessage("bad_shape", "message is not a JSON object")
         stream = message.get("stream")
@@ -108,13 +112,9 @@ class MessageParser:
             if "lastUpdateId" in message:
                 return self._snapshot(ts_local, message)
             raise MalformedMessage("unknown_message", "neither a stream envelope nor a depth snapshot")
-        handler = self._handlers.get(stream)
-        if handler is None:
+        if stream not in self._handlers:
             raise MalformedMessage("unknown_stream", str(stream)[:60])
-        data = message["data"]
-        if data["s"] != self.symbol:
-            raise MalformedMessage("wrong_symbol", f"expected {self.symbol}, got {data['s']!r}"[:80])
-        return handler(ts_local, data)
+        raise MalformedMessage("wrong_symbol", f"expected {self.symbol}, got {message['data']['s']!r}"[:80])
 
     def _diff(self, ts_local: int, data: dict[str, Any]) -> DepthDiff:
         first_id, final_id = _int(data["U"]), _int(data["u"])

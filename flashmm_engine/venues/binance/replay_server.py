@@ -52,10 +52,10 @@ def load_replay_lines(path: Path) -> list[ReplayLine]:
     for line in iter_lines(path):
         try:
             ts_local, raw_bytes = split_line(line)
-        except BadLine as exc:
+            raw = raw_bytes.decode()
+        except (BadLine, UnicodeDecodeError) as exc:
             log.warning("replay: skipping capture line: %s", exc)
             continue
-        raw = raw_bytes.decode()
         lines.append(ReplayLine(ts_local, _stream_of(raw), raw))
     return lines
 
@@ -151,8 +151,13 @@ class ReplayServer:
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.port))
+        except OSError:
+            sock.close()
+            await self._runner.cleanup()
+            raise
         self.port = sock.getsockname()[1]  # known before start, also when 0 asked for any free port
         await web.SockSite(self._runner, sock).start()
         self._tasks.spawn(self._pump(), "pump")

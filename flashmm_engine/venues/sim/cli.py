@@ -72,7 +72,7 @@ def _build(sim: SimSettings) -> tuple[MatchingEngine, MarketDriver, MarketSpec, 
         tables = load_capture(sim.capture, detect_market(sim.capture))
         spec = tables.spec
         engine = MatchingEngine([SimMarket(spec, sim.maker_fee_ppm, sim.taker_fee_ppm)])
-        replay = ReplayMarket(engine, spec.symbol, parse_queue_model(sim.queue_model), partial_fills=True)
+        replay = ReplayMarket(engine, spec.symbol, parse_queue_model(sim.queue_model), sim.partial_fills)
         columns = merge_tables(tables)
         driver = ReplayDriver(columns, replay)
         clock = _replay_clock(columns.ts[0], sim.replay_speed)

@@ -71,6 +71,8 @@ def decode_order(raw: Any, specs: dict[str, MarketSpec]) -> OrderRequest:
         return OrderRequest(client_id, market, side, spec.price_to_ticks(price), spec.size_to_lots(size), tif)
     except OffTickError as exc:
         raise OrderRejected(RejectReason.OFF_TICK, str(exc)) from None
+    except InvalidOperation:
+        raise ProtocolError("price or size out of range") from None
 
 
 def decode_cancel(raw: Any) -> CancelRequest:

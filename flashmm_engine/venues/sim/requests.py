@@ -29,7 +29,7 @@ class RequestHandler:
             self._auth(conn, msg)
         elif op == "subscribe":
             self.venue.subscribe(conn)
-        elif op in ("place", "cancel", "open_orders", "balances", "positions"):
+        elif op in ("place", "cancel", "batch", "open_orders", "balances", "positions"):
             if conn.account is None:
                 conn.send({"type": "error", "reason": "unauthenticated", "detail": f"{op} needs auth first"})
                 return
@@ -60,7 +60,7 @@ class RequestHandler:
         seq = self.venue.replay_since(conn, last_seq)
         conn.send({"type": "replayed", "seq": seq})
 
-    def _batch(self, msg: dict[str, Any], name: str) -> list[Any]:
+    def _items(self, msg: dict[str, Any], name: str) -> list[Any]:
         items: list[Any] = require(msg, name, list)
         if len(items) > MAX_BATCH:
             raise ProtocolError(f"at most {MAX_BATCH} {name} per message")
@@ -68,7 +68,7 @@ class RequestHandler:
 
     def _place(self, conn: Connection, account: str, msg: dict[str, Any]) -> None:
         venue = self.venue
-        for raw in self._batch(msg, "orders"):
+        for raw in self._items(msg, "orders"):
             try:
                 order = decode_order(raw, {venue.spec.symbol: venue.spec})
             except OrderRejected as exc:
@@ -83,7 +83,7 @@ class RequestHandler:
 
     def _cancel(self, conn: Connection, account: str, msg: dict[str, Any]) -> None:
         venue = self.venue
-        for raw in self._batch(msg, "cancels"):
+        for raw in self._items(msg, "cancels"):
             try:
                 cancel = decode_cancel(raw)
             except ProtocolError as exc:
@@ -91,6 +91,11 @@ class RequestHandler:
                 venue.reject(account, "", RejectReason.MALFORMED, str(exc))
                 continue
             venue.dispatch(venue.driver.exchange.cancel(account, cancel, venue.now()))
+
+    def _batch(self, conn: Connection, account: str, msg: dict[str, Any]) -> None:
+        """Cancels first, then new orders: a cancel/replace of many quotes in one message."""
+        self._cancel(conn, account, msg)
+        self._place(conn, account, msg)
 
     def _open_orders(self, conn: Connection, account: str, msg: dict[str, Any]) -> None:
         orders = self.venue.engine.open_orders(account, msg.get("market"))

@@ -47,9 +47,8 @@ def test_replay_backtest_is_deterministic_and_consistent(usdm: NormalizedTables)
     assert abs(first["decisions"] - span_s * 5) <= 2  # 5 Hz
     assert first["fills"] > 0 and first["volume"] == pytest.approx(first["fills"] * 0.001)
     assert first["fees"] < 0  # maker rebates only: post-only quotes never take
-    assert first["pnl"] == pytest.approx(
-        first["realized_pnl"] + first["unrealized_pnl"] - first["fees"], abs=1e-6
-    )
+    net = first["realized_pnl"] + first["unrealized_pnl"]  # realized is after fees
+    assert first["pnl"] == pytest.approx(net, abs=1e-6)
     assert abs(first["position"]) <= 0.010 + 1e-9
     assert 0 < first["quote_uptime"] <= 1 and 0 < first["fill_ratio"] <= 1
 
