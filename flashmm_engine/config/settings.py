@@ -9,8 +9,8 @@ from flashmm_engine.config.control import ControlSettings
 from flashmm_engine.config.marketdata import BinanceSettings, RecorderSettings
 from flashmm_engine.config.models import ModelSettings
 from flashmm_engine.config.sei import SeiSettings
-from flashmm_engine.config.sim import SimSettings
 from flashmm_engine.config.services import DatabaseSettings, RedisSettings, TelemetrySettings
+from flashmm_engine.config.sim import SimSettings
 
 
 class ConfigError(RuntimeError):
