@@ -37,8 +37,18 @@ class ModelSettings(BaseModel):
         default=0.25, gt=0, description="Label flat band: moves up to this many ticks."
     )
     input_features: list[str] = Field(
-        default_factory=lambda: ["imb_1", "imb_3", "imb_5", "microprice_offset_ticks"],
-        description="Features the model reads (names from the FeatureSpec); empty = all of them.",
+        default_factory=list,
+        description="Fixed feature names the model reads; empty (default) = chosen by forward selection "
+        "over feature groups on the training window only.",
+    )
+    selection_folds: int = Field(
+        default=2, ge=1, le=4, description="Walk-forward folds inside the training window for selection."
+    )
+    selection_min_gain: float = Field(
+        default=1e-3, ge=0, description="Minimum inner-validation log-loss gain (nats) to add a group."
+    )
+    selection_max_samples: int = Field(
+        default=50_000, ge=1_000, description="Rows per fold the selection probe fits on (evenly spaced)."
     )
     mirror_augment: bool = Field(default=True, description="Train on the data plus its bid/ask mirror image.")
     latency_budget_us: float = Field(default=200.0, gt=0, description="p99 single-sample inference budget.")

@@ -20,6 +20,8 @@ from flashmm_engine.models.loader import load_model
 from flashmm_engine.models.metrics import fit_baseline, horizon_report
 from flashmm_engine.models.nets import ModelKind
 from flashmm_engine.models.registry import ModelRegistry
+from flashmm_engine.models.selection import SelectionConfig, select_features
+from flashmm_engine.models.timing import PhaseTimer
 from flashmm_engine.models.train import TrainConfig, fit, predict
 from flashmm_engine.types import NS_PER_MS
 
@@ -66,30 +68,22 @@ def train_from_captures(
             f"models.sample_ms={settings.sample_ms} must divide the {spec.tick_ms} ms feature tick"
         )
     window = settings.seq_window if kind == "seq" else 1
+    timer = PhaseTimer()
     frames = capture_frames(paths, market, spec, sample_ns)
     ds = build_dataset(frames, label_spec, window, spec.tick_ns // sample_ns)
-    split = split_by_time(
-        ds, train_fraction, settings.validation_fraction, max(label_spec.horizons_ms) * NS_PER_MS
-    )
-    config = TrainConfig(
-        kind=kind,
-        seed=settings.seed,
-        max_epochs=settings.max_epochs,
-        patience=settings.patience,
-        learning_rate=settings.learning_rate,
-        weight_decay=settings.weight_decay,
-        hidden=settings.hidden,
-    )
-    log.info("training %s on %d samples, validating on %d", kind, len(split.fit), len(split.val))
+    timer.done("normalize+features")
+    embargo_ns = max(label_spec.horizons_ms) * NS_PER_MS
+    split = split_by_time(ds, train_fraction, settings.validation_fraction, embargo_ns)
+    config = train_config(kind, settings)
     names = spec.names()
-    unknown = sorted(set(settings.input_features) - set(names))
-    if unknown:
-        raise ValueError(f"models.input_features: unknown features {unknown}")
-    input_index = [names.index(n) for n in settings.input_features] or list(range(len(names)))
+    input_index, selection = choose_inputs(split.train, names, settings, embargo_ns, spec.tick_ns)
+    timer.done("selection")
+    log.info("training %s on %d samples, validating on %d", kind, len(split.fit), len(split.val))
     fit_set, val_set = split.fit, split.val
     if settings.mirror_augment:
         fit_set, val_set = mirrored(fit_set, names), mirrored(val_set, names)
     result = fit(fit_set, val_set, len(label_spec.horizons_ms), input_index, config)
+    timer.done("training")
     table = fit_baseline(split.train.imbalance, split.train.y)
     # held-out figures on the engine's own tick grid, as `model evaluate` computes them
     test = split.test.select(split.test.ts % spec.tick_ns == 0)
@@ -106,6 +100,7 @@ def train_from_captures(
         "feature_spec": spec.to_json_dict(),
         "feature_names": names,
         "input_features": [names[i] for i in input_index],
+        "input_selection": selection,
         "input_shape": list(ds.x.shape[1:]),
         "horizons": label_spec.horizon_names,
         "label_spec": asdict(label_spec),
@@ -124,7 +119,9 @@ def train_from_captures(
         "train_config": asdict(config) | {"sample_ms": settings.sample_ms},
     }
     check_inputs = np.ascontiguousarray(test.x[:256] if len(test) else split.val.x[:256])
+    manifest["timings_s"] = timer.phases
     report = export_model(result.model, settings.artifacts_dir, name, check_inputs, manifest)
+    timer.done("export")
     if report.latency.p99_us > settings.latency_budget_us:
         log.warning(
             "p99 latency %.0f us exceeds the %.0f us budget",
@@ -137,6 +134,44 @@ def train_from_captures(
     finally:
         registry.close()
     return {"model_dir": str(report.model_dir), "version": report.version, **held_out}
+
+
+def train_config(kind: ModelKind, settings: ModelSettings) -> TrainConfig:
+    return TrainConfig(
+        kind=kind,
+        seed=settings.seed,
+        max_epochs=settings.max_epochs,
+        patience=settings.patience,
+        learning_rate=settings.learning_rate,
+        weight_decay=settings.weight_decay,
+        hidden=settings.hidden,
+    )
+
+
+def choose_inputs(
+    train: Dataset, names: list[str], settings: ModelSettings, embargo_ns: int, grid_ns: int
+) -> tuple[list[int], dict[str, Any]]:
+    """The feature columns the model reads: a fixed list from settings, or (default) chosen by forward
+    selection on the training window only. Returns the indices and the manifest's record of the choice."""
+    if settings.input_features:
+        unknown = sorted(set(settings.input_features) - set(names))
+        if unknown:
+            raise ValueError(f"models.input_features: unknown features {unknown}")
+        return [names.index(n) for n in settings.input_features], {
+            "method": "fixed by settings (models.input_features)",
+            "features": list(settings.input_features),
+        }
+    config = SelectionConfig(
+        folds=settings.selection_folds,
+        fold_fraction=settings.validation_fraction,
+        min_gain=settings.selection_min_gain,
+        max_samples=settings.selection_max_samples,
+        mirror_augment=settings.mirror_augment,
+        grid_ns=grid_ns,
+    )
+    selection = select_features(train, names, config, embargo_ns)
+    log.info("selected groups %s (%d features)", selection.groups, len(selection.features))
+    return [names.index(n) for n in selection.features], selection.to_manifest(config)
 
 
 def evaluate_captures(

@@ -7,7 +7,7 @@ promotions can fail and retry but can never leave two production rows.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -59,6 +59,15 @@ class ModelVersion:
     metrics: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """The result of a promotion or rollback: the version moved, and the production version it retired."""
+
+    model: ModelVersion
+    previous_stage: str
+    retired: ModelVersion | None
+
+
 class ModelRegistry:
     def __init__(self, url: str, migrate: bool = True) -> None:
         if migrate:
@@ -104,19 +113,19 @@ class ModelRegistry:
             row = conn.execute(_select().where(_in_production(name))).first()
         return None if row is None else _to_version(row)
 
-    def promote(self, name: str, version: str, stage: Stage) -> ModelVersion:
+    def promote(self, name: str, version: str, stage: Stage) -> Transition:
         """Move a version to `stage`; promoting to production retires the current production version."""
         return self._with_retry(lambda conn: self._promote(conn, name, version, stage, rollback=False))
 
-    def rollback(self, name: str) -> ModelVersion:
+    def rollback(self, name: str) -> Transition:
         """Retire the production version and restore the most recently promoted retired one."""
         return self._with_retry(lambda conn: self._rollback(conn, name))
 
-    def _with_retry(self, operation: Any) -> ModelVersion:
+    def _with_retry(self, operation: Any) -> Transition:
         for attempt in range(1, PROMOTE_ATTEMPTS + 1):
             try:
                 with self.engine.begin() as conn:
-                    result: ModelVersion = operation(conn)
+                    result: Transition = operation(conn)
                 return result
             except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
                 # a concurrent promotion won the race for the production slot; re-read and retry
@@ -127,24 +136,28 @@ class ModelRegistry:
 
     def _promote(
         self, conn: sa.Connection, name: str, version: str, stage: str, rollback: bool
-    ) -> ModelVersion:
+    ) -> Transition:
         row = conn.execute(_select().where(_key(name, version)).with_for_update()).first()
         if row is None:
             raise RegistryError(f"no model {name}/{version}")
         if stage not in ALLOWED[row.stage] or (row.stage == "retired" and not rollback):
             raise RegistryError(f"{name}/{version}: cannot go from {row.stage} to {stage}")
         now = datetime.now(UTC)
+        retired = None
         if stage == "production":
+            current = conn.execute(_select().where(_in_production(name)).with_for_update()).first()
             conn.execute(model_versions.update().where(_in_production(name)).values(stage="retired"))
+            retired = None if current is None else replace(_to_version(current), stage="retired")
         values: dict[str, Any] = {"stage": stage}
         if stage == "production" and not rollback:
             # a rollback keeps the original promotion time, so repeated rollbacks walk further back
             values["promoted_at"] = now
         conn.execute(model_versions.update().where(_key(name, version)).values(**values))
         log.info("model %s/%s: %s -> %s", name, version, row.stage, stage)
-        return _to_version(conn.execute(_select().where(_key(name, version))).one())
+        moved = _to_version(conn.execute(_select().where(_key(name, version))).one())
+        return Transition(moved, row.stage, retired)
 
-    def _rollback(self, conn: sa.Connection, name: str) -> ModelVersion:
+    def _rollback(self, conn: sa.Connection, name: str) -> Transition:
         current = conn.execute(_select().where(_in_production(name)).with_for_update()).first()
         previous_query = _select().where(
             model_versions.c.name == name,

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import orjson
+import pytest
 
 from flashmm_engine.marketdata.capture import iter_lines, split_line
 from flashmm_engine.venues.binance.verify import verify_capture
@@ -17,6 +18,7 @@ STARTUP_WAIT_S = 20.0
 EXIT_TIMEOUT_S = 20.0
 
 
+@pytest.mark.slow
 def test_sigterm_flushes_every_recorded_line(fixtures_dir: Path, tmp_path: Path) -> None:
     capture = fixtures_dir / "binance" / "spot_ethusdt_slice.raw.gz"
     record_dir = tmp_path / "raw"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import aiohttp
+import orjson
 import pytest
 
 from flashmm_engine.marketdata.book import OrderBook
@@ -16,8 +17,9 @@ from flashmm_engine.types import BookDelta, BookSnapshot, MarketEvent, TopOfBook
 from flashmm_engine.venues.binance.events import MarketEventSink
 from flashmm_engine.venues.binance.faults import FaultPlan
 from flashmm_engine.venues.binance.feed import BinanceFeed, FeedConfig
-from flashmm_engine.venues.binance.markets import BinanceMarket
-from flashmm_engine.venues.binance.processor import FeedSink
+from flashmm_engine.venues.binance.markets import BinanceMarket, binance_market_spec
+from flashmm_engine.venues.binance.messages import DepthSnapshot, MessageParser
+from flashmm_engine.venues.binance.processor import FeedProcessor, FeedSink
 from flashmm_engine.venues.binance.replay_server import ReplayLine, ReplayServer, load_replay_lines
 
 DRAIN_S = 1.0
@@ -149,25 +151,39 @@ async def test_failover_to_next_url(fixtures_dir: Path) -> None:
     assert summary["book_ticker_checked"] >= 1 and summary["book_ticker_mismatched"] == 0
 
 
-async def test_rest_snapshot_tracks_stream_position(fixtures_dir: Path) -> None:
-    server = ReplayServer(_slice(fixtures_dir, "usdm"), "usdm", speed=10.0, wait_for_client=False)
+async def test_rest_snapshot_is_the_book_at_the_stream_position(fixtures_dir: Path) -> None:
+    lines = _slice(fixtures_dir, "usdm")[:3000]
+    server = ReplayServer(lines, "usdm", speed=0.0, wait_for_client=False)
     await server.start()
     try:
+        async with asyncio.timeout(RUN_TIMEOUT_S):
+            await server.finished.wait()  # the position no longer moves: the snapshot must be the final book
         async with aiohttp.ClientSession() as session:
-            await asyncio.sleep(0.5)
             url = f"{server.base_url}/fapi/v1/depth"
-            async with session.get(url, params={"symbol": "ETHUSDT", "limit": "5"}) as resp:
+            async with session.get(url, params={"symbol": "ETHUSDT", "limit": "1000"}) as resp:
                 assert resp.status == 200
-                body = await resp.json()
-            assert body["lastUpdateId"] == server.book_feed.sync.last_update_id > 0
-            assert len(body["bids"]) == 5 and float(body["bids"][0][0]) > float(body["bids"][1][0])
-            assert float(body["asks"][0][0]) > float(body["bids"][0][0])
+                body = await resp.read()
             async with session.get(url, params={"symbol": "BTCUSDT"}) as resp:
                 assert resp.status == 400
             async with session.get(f"{server.base_url}/api/v3/depth", params={"symbol": "ETHUSDT"}) as resp:
                 assert resp.status == 404  # a futures replay has no spot endpoint
     finally:
         await server.stop()
+    last_diff_id = max(orjson.loads(x.raw)["data"]["u"] for x in lines if x.stream == "ethusdt@depth@0ms")
+    snapshot = MessageParser(binance_market_spec("usdm"), "ETHUSDT").parse(0, body)
+    assert isinstance(snapshot, DepthSnapshot)
+    assert snapshot.last_update_id == last_diff_id
+    reference = OrderBook()  # the capture replayed offline through the same pipeline
+    offline = FeedProcessor(
+        "usdm", binance_market_spec("usdm"), "ETHUSDT", MarketEventSink("m", _drop), book=reference
+    )
+    for line in lines:
+        offline.on_message(line.ts_local, line.raw)
+    assert snapshot.bids == reference.depth(1, 1000) and snapshot.asks == reference.depth(-1, 1000)
+
+
+def _drop(_: MarketEvent) -> None:
+    return None
 
 
 def test_capture_lines_keep_stream_names(fixtures_dir: Path) -> None:

@@ -60,8 +60,8 @@ def test_lifecycle_promote_list_rollback(registry: ModelRegistry) -> None:
         ("v3", "production"),
     ]
     assert registry.get("m", "v3").metrics == {"n": 1}
-    assert registry.rollback("m").version == "v2"
-    assert registry.rollback("m").version == "v1"  # repeated rollbacks walk further back
+    assert registry.rollback("m").model.version == "v2"
+    assert registry.rollback("m").model.version == "v1"  # repeated rollbacks walk further back
     with pytest.raises(RegistryError, match="no previously promoted"):
         registry.rollback("m")
     assert registry.production("m") is not None and registry.production("m").version == "v1"  # type: ignore[union-attr]

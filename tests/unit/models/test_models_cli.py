@@ -32,6 +32,14 @@ def test_train_then_evaluate_then_bench(
     assert (model_dir / "model.pt").is_file() and (model_dir / "manifest.json").is_file()
     assert set(result["horizons"]) == {"100ms", "200ms", "500ms", "1000ms"}
     assert all(set(m) >= METRICS for m in result["horizons"].values())
+    manifest = orjson.loads((model_dir / "manifest.json").read_bytes())
+    selection = manifest["input_selection"]  # chosen on the training window, recorded with its scores
+    assert selection["method"].startswith("group-wise forward selection")
+    assert manifest["input_features"] == selection["features"] and selection["groups"]
+    assert selection["inner_val_log_loss"] < selection["steps"][0]["inner_val_log_loss"]
+    assert set(manifest["timings_s"]) == {"normalize+features", "selection", "training", "export"}
+    for phase in ("normalize+features done", "selection: best addition", "trained mlp"):
+        assert phase in trained.stderr  # progress on stderr, stdout keeps the one JSON object
 
     registry = ModelRegistry(db_url)
     try:
