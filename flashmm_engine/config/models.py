@@ -50,5 +50,9 @@ class ModelSettings(BaseModel):
     selection_max_samples: int = Field(
         default=50_000, ge=1_000, description="Rows per fold the selection probe fits on (evenly spaced)."
     )
-    mirror_augment: bool = Field(default=True, description="Train on the data plus its bid/ask mirror image.")
+    mirror_augment: bool = Field(
+        default=True,
+        description="Train on the data plus its bid/ask mirror image (with automatic selection: the "
+        "starting choice, switched if the opposite scores better on the inner folds).",
+    )
     latency_budget_us: float = Field(default=200.0, gt=0, description="p99 single-sample inference budget.")

@@ -50,3 +50,14 @@ def split_line(line: bytes) -> tuple[int, bytes]:
     if not sep or not stamp.isdigit() or not raw:
         raise BadLine(f"not '<ts_local_ns> <raw>': {line[:60]!r}")
     return int(stamp), raw
+
+
+def read_capture(path: Path) -> bytes:
+    """A whole capture's text at once (one read, one decompress): the batch path."""
+    data = path.read_bytes()
+    if data[:2] != GZIP_MAGIC:
+        return data
+    try:
+        return gzip.decompress(data)
+    except EOFError:  # a truncated member: the streaming reader keeps what was complete
+        return b"".join(line + b"\n" for line in iter_lines(path))

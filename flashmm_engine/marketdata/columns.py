@@ -5,6 +5,7 @@ Per-row objects would dominate the cost of normalizing a capture; list appends a
 
 from __future__ import annotations
 
+from itertools import groupby
 from operator import attrgetter
 from typing import Any
 
@@ -17,6 +18,7 @@ from flashmm_engine.venues.binance.messages import BookTicker, DepthDiff, DepthS
 BOOK_DELTA_COLUMNS = ("ts_exchange", "ts_local", "market", "side", "price", "size", "seq")
 BOOK_SNAPSHOT_COLUMNS = ("ts_exchange", "ts_local", "market", "seq", "side", "price", "size")
 TRADE_COLUMNS = ("ts_exchange", "ts_local", "market", "price", "size", "aggressor_side", "trade_id")
+Columns = dict[str, npt.NDArray[np.int64]]
 TOP_OF_BOOK_COLUMNS = (
     "ts_exchange", "ts_local", "market", "bid_price", "bid_size", "ask_price", "ask_size", "seq",
 )  # fmt: skip
@@ -35,9 +37,10 @@ class ColumnSink:
         self._level_prices: list[int] = []
         self._level_sizes: list[int] = []
         self._snapshot_rows: list[tuple[int, int, int, int, int, int]] = []
-        # messages are kept as they come (one append) and split into columns once, at the end
-        self._trades: list[TradeMessage] = []
-        self._tops: list[BookTicker] = []
+        # messages are kept as they come (one append) and split into columns once, at the end; column
+        # chunks from the batch path are kept as they are, in arrival order with the messages
+        self._trades: list[TradeMessage | Columns] = []
+        self._tops: list[BookTicker | Columns] = []
 
     def on_snapshot(self, ts_local: int, snapshot: DepthSnapshot) -> None:
         head = (snapshot.ts_exchange, ts_local, snapshot.last_update_id)
@@ -61,6 +64,12 @@ class ColumnSink:
 
     def on_trade(self, trade: TradeMessage) -> None:
         self._trades.append(trade)
+
+    def on_book_ticker_columns(self, columns: Columns) -> None:
+        self._tops.append(columns)
+
+    def on_trade_columns(self, columns: Columns) -> None:
+        self._trades.append(columns)
 
     def book_delta(self) -> pd.DataFrame:
         counts = np.asarray(self._side_counts, dtype=np.int64)
@@ -91,37 +100,36 @@ class ColumnSink:
         return _sorted_frame(columns, BOOK_SNAPSHOT_COLUMNS)
 
     def trade(self) -> pd.DataFrame:
-        trades = self._trades
-        columns: dict[str, Any] = {
-            name: _column(trades, name) for name in ("ts_exchange", "ts_local", "price", "size", "trade_id")
-        }
-        columns["market"] = self._market_column(len(trades))
-        buyer_is_maker = np.fromiter(
-            map(attrgetter("buyer_is_maker"), trades), dtype=np.bool_, count=len(trades)
-        )
-        columns["aggressor_side"] = np.where(buyer_is_maker, -1, 1).astype(np.int8)
+        names = ("ts_exchange", "ts_local", "price", "size", "trade_id", "buyer_is_maker")
+        columns: dict[str, Any] = _gather(self._trades, names)
+        columns["market"] = self._market_column(len(columns["ts_local"]))
+        columns["aggressor_side"] = np.where(columns.pop("buyer_is_maker"), -1, 1).astype(np.int8)
         return _sorted_frame(columns, TRADE_COLUMNS)
 
     def top_of_book(self) -> pd.DataFrame:
-        tops = self._tops
-        attributes = (
-            "ts_exchange",
-            "ts_local",
-            "bid_price",
-            "bid_size",
-            "ask_price",
-            "ask_size",
-            "update_id",
-        )
-        columns: dict[str, Any] = {
-            ("seq" if name == "update_id" else name): _column(tops, name) for name in attributes
-        }
-        columns["market"] = self._market_column(len(tops))
+        names = ("ts_exchange", "ts_local", "bid_price", "bid_size", "ask_price", "ask_size", "update_id")
+        columns: dict[str, Any] = _gather(self._tops, names)
+        columns["seq"] = columns.pop("update_id")
+        columns["market"] = self._market_column(len(columns["seq"]))
         return _sorted_frame(columns, TOP_OF_BOOK_COLUMNS)
 
     def _market_column(self, length: int) -> pd.Series:
         # repeating a one-element string Series is a C-level take; building from Python objects is not
         return pd.Series([self.market], dtype="str").repeat(length).reset_index(drop=True)
+
+
+def _gather(items: list[Any], names: tuple[str, ...]) -> dict[str, npt.NDArray[np.int64]]:
+    """Columns from a mix of message objects and column chunks, in arrival order."""
+    chunks: list[dict[str, npt.NDArray[np.int64]]] = []
+    for is_chunk, run in groupby(items, key=lambda item: type(item) is dict):
+        group = list(run)
+        if is_chunk:
+            chunks += [{name: np.asarray(chunk[name], dtype=np.int64) for name in names} for chunk in group]
+        else:
+            chunks.append({name: _column(group, name) for name in names})
+    if not chunks:
+        return {name: np.zeros(0, dtype=np.int64) for name in names}
+    return {name: np.concatenate([chunk[name] for chunk in chunks]) for name in names}
 
 
 def _column(messages: list[Any], name: str) -> npt.NDArray[np.int64]:

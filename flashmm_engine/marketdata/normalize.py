@@ -17,9 +17,10 @@ from typing import Any
 
 import pandas as pd
 
-from flashmm_engine.marketdata.capture import iter_lines
+from flashmm_engine.marketdata.capture import iter_lines, read_capture
 from flashmm_engine.marketdata.columns import ColumnSink
 from flashmm_engine.types import BookDelta, BookSnapshot, MarketEvent, MarketSpec, Side, TopOfBook, Trade
+from flashmm_engine.venues.binance.batch import BatchParser
 from flashmm_engine.venues.binance.markets import BinanceMarket, as_market, binance_market_spec
 from flashmm_engine.venues.binance.processor import FeedProcessor
 
@@ -51,12 +52,13 @@ def load_capture(path: Path, market: BinanceMarket, symbol: str = "ETHUSDT") -> 
 
 
 def normalize_capture(
-    path: Path, market: BinanceMarket, symbol: str = "ETHUSDT"
+    path: Path, market: BinanceMarket, symbol: str = "ETHUSDT", batch: bool = True
 ) -> tuple[NormalizedTables, CaptureStats]:
+    """`batch=False` feeds the lines one by one, exactly as the live connector does (same results, slower)."""
     spec = binance_market_spec(market, symbol)
     sink = ColumnSink(spec.symbol)
     processor = FeedProcessor(market, spec, symbol, sink)
-    processor.on_lines(iter_lines(path))
+    feed_capture(processor, path, batch)
     tables = NormalizedTables(
         book_delta=sink.book_delta(),
         book_snapshot=sink.book_snapshot(),
@@ -66,6 +68,15 @@ def normalize_capture(
     )
     stats = CaptureStats(processor.messages, processor.malformed, processor.resyncs)
     return tables, stats
+
+
+def feed_capture(processor: FeedProcessor, path: Path, batch: bool = True) -> None:
+    """Push a whole capture through `processor`: all lines at once (batch path) or one by one."""
+    if batch:
+        parser = BatchParser(processor.market, processor.spec, processor.symbol)
+        processor.on_batch(parser.parse(read_capture(path)))
+    else:
+        processor.on_lines(iter_lines(path))
 
 
 def detect_market(path: Path) -> BinanceMarket:

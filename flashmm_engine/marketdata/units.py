@@ -18,17 +18,12 @@ class UnitParser(dict[str, int]):
     """Maps a decimal string such as "2683.80000000" to an integer number of `step` units.
 
     Rejects signs, exponents, underscores, blanks and values that are not whole multiples of `step`
-    with a `ValueError` (`OffTickError` for the last), so a bad field never becomes a wrong number.
-
-    With `round_off_step`, a well-formed value finer than `step` is rounded half-up instead (never to zero, so
-    a live level is not removed); `rounded` counts the distinct strings that needed it. Binance spot books
-    publish some quantities at 1e-5 although the lot step is 1e-4, and one such level must not cost a resync.
+    with a `ValueError` (`OffTickError` for the last), so a bad field never becomes a wrong number: a value
+    finer than `step` is never rounded.
     """
 
-    def __init__(self, step: Decimal, what: str, round_off_step: bool = False) -> None:
+    def __init__(self, step: Decimal, what: str) -> None:
         super().__init__()
-        self.round_off_step = round_off_step
-        self.rounded = 0
         if step <= 0:
             raise ValueError(f"{what} step must be positive, got {step}")
         exponent = step.normalize().as_tuple().exponent
@@ -69,13 +64,9 @@ class UnitParser(dict[str, int]):
             raise ValueError(f"{self.what} {text[:40]!r} is not a non-negative decimal")
         scaled = int(digits)
         units, remainder = divmod(scaled, self.multiple)
-        if not remainder and not rest.strip("0"):
-            return units
-        if not self.round_off_step:
+        if remainder or rest.strip("0"):
             raise OffTickError(f"{self.what} {text[:40]!r} is not a multiple of {self.step}")
-        self.rounded += 1
-        half_up = 2 * remainder + (rest[:1] >= "5") >= self.multiple
-        return max(1, units + half_up)
+        return units
 
 
 def format_units(units: int, step: Decimal) -> str:

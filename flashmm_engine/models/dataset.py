@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,9 +43,13 @@ def capture_frames(
 
     frames = []
     for path in paths:
-        log.info("features for %s", path)
+        log.info("normalizing %s", path)
+        started = time.perf_counter()
         tables = load_capture(path, market)
+        normalized = time.perf_counter()
+        log.info("normalized in %.1f s; computing features", normalized - started)
         frames.append(compute_features(iter_events(tables), spec, tables.spec.symbol, sample_ns))
+        log.info("features: %d samples in %.1f s", len(frames[-1].ts), time.perf_counter() - normalized)
     return sorted(frames, key=lambda frame: int(frame.ts[0]) if len(frame.ts) else 0)
 
 

@@ -80,7 +80,7 @@ def train_from_captures(
     timer.done("selection")
     log.info("training %s on %d samples, validating on %d", kind, len(split.fit), len(split.val))
     fit_set, val_set = split.fit, split.val
-    if settings.mirror_augment:
+    if selection["mirror_augment"]:
         fit_set, val_set = mirrored(fit_set, names), mirrored(val_set, names)
     result = fit(fit_set, val_set, len(label_spec.horizons_ms), input_index, config)
     timer.done("training")
@@ -113,7 +113,7 @@ def train_from_captures(
             "best_val_loss": result.best_val_loss,
             "temperatures": result.temperatures,
             "n_fit": len(split.fit),
-            "mirror_augment": settings.mirror_augment,
+            "mirror_augment": selection["mirror_augment"],
         },
         "baseline_table": table.tolist(),
         "train_config": asdict(config) | {"sample_ms": settings.sample_ms},
@@ -160,6 +160,7 @@ def choose_inputs(
         return [names.index(n) for n in settings.input_features], {
             "method": "fixed by settings (models.input_features)",
             "features": list(settings.input_features),
+            "mirror_augment": settings.mirror_augment,
         }
     config = SelectionConfig(
         folds=settings.selection_folds,

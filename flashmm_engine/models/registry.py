@@ -191,7 +191,12 @@ def _to_version(row: sa.Row[Any]) -> ModelVersion:
         path=row.path,
         sha256=row.sha256,
         stage=row.stage,
-        created_at=row.created_at,
-        promoted_at=row.promoted_at,
+        created_at=_utc(row.created_at),
+        promoted_at=None if row.promoted_at is None else _utc(row.promoted_at),
         metrics=dict(row.metrics),
     )
+
+
+def _utc(moment: datetime) -> datetime:
+    """Times are written in UTC; SQLite hands them back naive, PostgreSQL aware: make both aware."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

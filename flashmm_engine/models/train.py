@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,8 @@ log = logging.getLogger(__name__)
 TEMPERATURE_GRID = np.exp(np.linspace(np.log(0.25), np.log(4.0), 97))
 STD_FLOOR = 1e-3
 PROGRESS_EVERY_EPOCHS = 10
+PROGRESS_INTERVAL_S = 15.0
+"""On a full day an epoch takes seconds: progress is also logged whenever this much time has passed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,7 @@ def fit(
     )
     loss_fn = nn.CrossEntropyLoss()
     best_loss, best_state, best_epoch, epoch = float("inf"), copy.deepcopy(model.state_dict()), 0, 0
+    last_progress = time.monotonic()
     for epoch in range(1, config.max_epochs + 1):
         model.train()
         # shuffling inside the training period is fine: the split itself is by time
@@ -72,7 +76,8 @@ def fit(
             loss.backward()
             optimizer.step()
         val_loss = _loss(model, x_val, y_val, loss_fn)
-        if epoch % PROGRESS_EVERY_EPOCHS == 0:
+        if epoch % PROGRESS_EVERY_EPOCHS == 0 or time.monotonic() - last_progress >= PROGRESS_INTERVAL_S:
+            last_progress = time.monotonic()
             log.info(
                 "epoch %d: validation loss %.4f (best %.4f at %d)", epoch, val_loss, best_loss, best_epoch
             )

@@ -4,6 +4,7 @@ one JSON object on stdout each, refusals with a clear reason and exit status 1."
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,7 @@ def test_list_shows_every_registered_version(registered: ModelRegistry) -> None:
     only_m = ok("list", "--name", "m")["models"]
     assert {m["stage"] for m in only_m} == {"candidate"}
     assert only_m[1]["metrics"] == {"n": 2} and only_m[1]["sha256"] == "ab" * 32
+    assert datetime.fromisoformat(only_m[0]["created_at"]).utcoffset() == timedelta(0)  # same on both DBs
     assert ok("list", "--name", "nobody") == {"models": []}
 
 
@@ -73,6 +75,7 @@ def test_promote_then_rollback_is_one_command(registered: ModelRegistry) -> None
     )
     first = ok("promote", "m", "v1")  # production is the default target
     assert (first["stage"], first["retired"]) == ("production", None)
+    assert datetime.fromisoformat(first["promoted_at"]).utcoffset() == timedelta(0)
     ok("promote", "m", "v2", "--stage", "validated")
     second = ok("promote", "m", "v2", "--stage", "production")
     assert (second["version"], second["retired"]) == ("v2", "v1")

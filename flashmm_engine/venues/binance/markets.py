@@ -10,9 +10,13 @@ from flashmm_engine.types import MarketSpec
 BinanceMarket = Literal["spot", "usdm"]
 MARKETS: tuple[BinanceMarket, ...] = ("spot", "usdm")
 
-# Tick and lot sizes from Binance exchangeInfo (PRICE_FILTER.tickSize, LOT_SIZE.stepSize) for ETHUSDT.
+# Tick and lot sizes for ETHUSDT: the step of the prices and sizes the feeds publish. Ticks and usdm lots are
+# Binance exchangeInfo's (PRICE_FILTER.tickSize, LOT_SIZE.stepSize). The spot lot is 0.00001, finer than
+# spot's LOT_SIZE.stepSize 0.0001, because the spot book publishes resting quantities at 1e-5 (e.g. 2292.22972
+# in the reference capture): at 0.0001 those levels could only be rounded and the book would not be exact.
+# Every size in both reference captures is a whole number of these lots; a finer one is rejected as bad input.
 _STEPS: dict[tuple[BinanceMarket, str], tuple[str, str]] = {
-    ("spot", "ETHUSDT"): ("0.01", "0.0001"),
+    ("spot", "ETHUSDT"): ("0.01", "0.00001"),
     ("usdm", "ETHUSDT"): ("0.01", "0.001"),
 }
 

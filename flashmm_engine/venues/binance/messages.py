@@ -22,9 +22,10 @@ DEPTH_STREAM_NAMES = ("depth", "depth@100ms", "depth@0ms", "depth@250ms", "depth
 class MalformedMessage(ValueError):
     """A message that does not parse or validate. `kind` names the failure for BadInputCounter."""
 
-    def __init__(self, kind: str, detail: str) -> None:
+    def __init__(self, kind: str, detail: str, diff: bool = False) -> None:
         super().__init__(f"{kind}: {detail}")
         self.kind = kind
+        self.diff = diff  # it came on a diff-depth stream: the book misses an update and must resync
 
 
 @dataclass(slots=True)
@@ -78,7 +79,7 @@ class MessageParser:
 
     def __init__(self, spec: MarketSpec, symbol: str) -> None:
         self.ticks = UnitParser(spec.tick_size, "price")
-        self.lots = UnitParser(spec.lot_size, "size", round_off_step=True)
+        self.lots = UnitParser(spec.lot_size, "size")
         self.symbol = symbol.upper()
         lower = symbol.lower()
         # exact stream names -> handler: one dict lookup per message instead of suffix tests
@@ -89,6 +90,7 @@ class MessageParser:
         }
 
     def parse(self, ts_local: int, raw: bytes | str) -> BinanceMessage:
+        handler = None
         try:
             message = orjson.loads(raw)
             # fast path for stream messages of our symbol; everything else is sorted out below
@@ -97,12 +99,14 @@ class MessageParser:
                 if handler is not None and data["s"] == self.symbol:
                     return handler(ts_local, data)
             return self._other(ts_local, message)
-        except MalformedMessage:
+        except MalformedMessage as exc:
+            exc.diff = handler == self._diff
             raise
         except orjson.JSONDecodeError as exc:
             raise MalformedMessage("bad_json", str(exc)) from None
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-            raise MalformedMessage("bad_field", f"{type(exc).__name__}: {exc}") from None
+            detail = f"{type(exc).__name__}: {exc}"
+            raise MalformedMessage("bad_field", detail, diff=handler == self._diff) from None
 
     def _other(self, ts_local: int, message: Any) -> BinanceMessage:
         if type(message) is not dict:

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from flashmm_engine.marketdata.book import BookError, OrderBook
+from flashmm_engine.marketdata.digits import Ints
 from flashmm_engine.telemetry.bad_input import BadInputCounter
 from flashmm_engine.types import MarketSpec
 from flashmm_engine.venues.binance.markets import BinanceMarket
+from flashmm_engine.venues.binance.batch import ParsedBatch, iter_in_file_order
 from flashmm_engine.venues.binance.messages import (
+    BinanceMessage,
     BookTicker,
     DepthDiff,
     DepthSnapshot,
@@ -37,6 +40,15 @@ class FeedSink(Protocol):
     def on_trade(self, trade: TradeMessage) -> None: ...
 
 
+@runtime_checkable
+class ColumnarFeedSink(FeedSink, Protocol):
+    """A sink that also takes a batch's tickers and trades as columns (see batch.TICKER_COLUMNS)."""
+
+    def on_book_ticker_columns(self, columns: dict[str, Ints]) -> None: ...
+
+    def on_trade_columns(self, columns: dict[str, Ints]) -> None: ...
+
+
 class FeedProcessor:
     """Feeds raw messages of one market through parse -> sync -> book -> sink."""
 
@@ -51,6 +63,7 @@ class FeedProcessor:
     ) -> None:
         self.market = market
         self.spec = spec
+        self.symbol = symbol
         self.sink = sink
         self.bad_input = bad_input or BadInputCounter(log)
         self.parser = MessageParser(spec, symbol)
@@ -91,12 +104,39 @@ class FeedProcessor:
 
     def on_message(self, ts_local: int, raw: bytes | str) -> None:
         self.messages += 1
-        self._now = ts_local
         try:
             message = self.parser.parse(ts_local, raw)
         except MalformedMessage as exc:
-            self.bad_input.record(exc.kind, str(exc))
+            self.on_malformed(exc)
             return
+        self.on_parsed(ts_local, message)
+
+    def on_batch(self, batch: ParsedBatch) -> None:
+        """A whole capture parsed by `BatchParser`, through the same sync and book code, in file order."""
+        self.messages += batch.messages
+        sink = self.sink
+        if isinstance(sink, ColumnarFeedSink):  # tickers and trades never touch the book: hand over columns
+            for _, ts_local, item in batch.book:
+                self.on_item(ts_local, item)
+            sink.on_book_ticker_columns(batch.tickers)
+            sink.on_trade_columns(batch.trades)
+            return
+        for ts_local, item in iter_in_file_order(batch):
+            self.on_item(ts_local, item)
+
+    def on_item(self, ts_local: int, item: BinanceMessage | MalformedMessage) -> None:
+        if type(item) is MalformedMessage:
+            self.on_malformed(item)
+        else:
+            self.on_parsed(ts_local, item)
+
+    def on_malformed(self, exc: MalformedMessage) -> None:
+        self.bad_input.record(exc.kind, str(exc))
+        if exc.diff and self.sync.synced:  # the book now misses an update
+            self.resync(f"malformed diff ({exc.kind})")
+
+    def on_parsed(self, ts_local: int, message: BinanceMessage) -> None:
+        self._now = ts_local
         if type(message) is BookTicker:  # the most frequent message first
             self.sink.on_book_ticker(message)
         elif type(message) is DepthDiff:

@@ -33,7 +33,7 @@ def test_market_specs() -> None:
     assert (spot.symbol, str(spot.tick_size), str(spot.lot_size)) == (
         "binance-spot:ETHUSDT",
         "0.01",
-        "0.0001",
+        "0.00001",
     )
     assert (usdm.symbol, str(usdm.tick_size), str(usdm.lot_size)) == ("binance-usdm:ETHUSDT", "0.01", "0.001")
     assert (spot.base, spot.quote) == ("ETH", "USDT")

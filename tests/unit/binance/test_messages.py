@@ -110,11 +110,13 @@ def test_unit_parser_exact_rounding_and_rejects() -> None:
             ticks.parse(bad)
     with pytest.raises(OffTickError):
         ticks.parse("1.005")
-    lots = UnitParser(Decimal("0.0001"), "size", round_off_step=True)
-    assert lots["2292.22972000"] == 22922297  # real spot book quantity finer than the lot
-    assert lots["0.00001"] == 1  # never rounded to zero, which would delete a live level
+    lots = UnitParser(Decimal("0.0001"), "size")
+    for finer in ("2292.22972000", "0.00001"):  # finer than the lot: rejected, never rounded
+        with pytest.raises(OffTickError):
+            lots.parse(finer)
     assert lots["0.00000"] == 0
-    assert lots.rounded == 2
+    spot_lots = UnitParser(binance_market_spec("spot").lot_size, "size")
+    assert spot_lots["2292.22972000"] == 229222972  # the real spot quantity is exact at the spot lot
     fives = UnitParser(Decimal("0.05"), "price")
     assert fives["1.05"] == 21
     with pytest.raises(OffTickError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 
 import numpy as np
+from numpy.typing import NDArray
 
 from flashmm_engine.features.batch import compute_features
 from flashmm_engine.features.spec import FeatureSpec
@@ -17,13 +18,13 @@ PARITY_TOLERANCE = 1e-9
 
 def engine_loop(
     events: list[MarketEvent], spec: FeatureSpec, market: str, sample_every_event: bool
-) -> dict[int, tuple[np.ndarray, bool]]:
+) -> dict[int, tuple[NDArray[np.float64], bool]]:
     """What the live engine does: apply each event as it arrives; at each 200 ms tick, sample. With
     sample_every_event it also samples between events (every 10th, to keep the test fast), as a
     per-event consumer would; those extra reads must not change the tick samples."""
     state = FeatureState(spec, market)
     tick = spec.tick_ns
-    out: dict[int, tuple[np.ndarray, bool]] = {}
+    out: dict[int, tuple[NDArray[np.float64], bool]] = {}
     next_tick = -(-events[0].ts_local // tick) * tick
     for index, event in enumerate(events):
         while next_tick < event.ts_local:

@@ -36,8 +36,9 @@ def test_train_then_evaluate_then_bench(
     selection = manifest["input_selection"]  # chosen on the training window, recorded with its scores
     assert selection["method"].startswith("group-wise forward selection")
     assert manifest["input_features"] == selection["features"] and selection["groups"]
+    assert manifest["validation"]["mirror_augment"] == selection["mirror_augment"]
     assert selection["inner_val_log_loss"] < selection["steps"][0]["inner_val_log_loss"]
-    assert set(manifest["timings_s"]) == {"normalize+features", "selection", "training", "export"}
+    assert set(manifest["timings_s"]) == {"normalize+features", "selection", "training"}
     for phase in ("normalize+features done", "selection: best addition", "trained mlp"):
         assert phase in trained.stderr  # progress on stderr, stdout keeps the one JSON object
 

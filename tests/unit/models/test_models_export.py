@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from flashmm_engine import __version__
+from flashmm_engine.features.batch import FeatureFrame
 from flashmm_engine.features.labels import LabelSpec
 from flashmm_engine.models.artifact import MODEL_FILE, read_manifest, sha256_file
 from flashmm_engine.models.dataset import Dataset, build_dataset
@@ -22,12 +23,12 @@ LATENCY_SMOKE_LIMIT_US = 2_000.0
 
 @pytest.mark.parametrize("kind", ["logreg", "mlp", "seq"])
 def test_scripted_matches_eager(
-    kind: ModelKind, tmp_path: Path, slice_dataset: Dataset, slice_frames: list
-) -> None:  # type: ignore[type-arg]
+    kind: ModelKind, tmp_path: Path, slice_dataset: Dataset, slice_frames: list[FeatureFrame]
+) -> None:
     ds = slice_dataset if kind != "seq" else build_dataset(slice_frames, LabelSpec(), window=16, stride=1)
     report, eager = export_small(tmp_path, ds, kind)
     assert report.parity_max_abs_diff <= PARITY_TOLERANCE
-    scripted = torch.jit.load(str(report.model_dir / MODEL_FILE))
+    scripted = torch.jit.load(str(report.model_dir / MODEL_FILE))  # type: ignore[no-untyped-call]
     rows = torch.from_numpy(ds.x)  # every real row, not only the export's check rows
     with torch.no_grad():
         eager_out, scripted_out = eager(rows), scripted(rows)

@@ -72,7 +72,7 @@ def test_truncated_file_is_refused(exported: ExportReport) -> None:
 
 def test_a_model_that_outputs_nan_is_refused(exported: ExportReport) -> None:
     path = exported.model_dir / MODEL_FILE
-    module = torch.jit.load(str(path))
+    module = torch.jit.load(str(path))  # type: ignore[no-untyped-call]
     with torch.no_grad():
         next(iter(module.parameters())).fill_(float("nan"))
     module.save(str(path))

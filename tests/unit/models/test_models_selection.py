@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from flashmm_engine.config.models import ModelSettings
-from flashmm_engine.features.labels import DOWN, UP
+from flashmm_engine.features.labels import DOWN, FLAT, UP
 from flashmm_engine.features.spec import FeatureSpec
 from flashmm_engine.models.dataset import Dataset
 from flashmm_engine.models.pipeline import choose_inputs, split_by_time
@@ -22,8 +22,9 @@ from flashmm_engine.models.selection import (
 
 EMBARGO_NS = 1_000_000_000
 NAMES = FeatureSpec().names()
-SETTINGS = ModelSettings(selection_max_samples=2_000)
-PLANTED = "ewm_vol_5000ms"
+SETTINGS = ModelSettings(selection_max_samples=2_000, selection_min_gain=0.01)
+PLANTED = "vwap_offset_ticks_5000ms"
+"""Planted signals use a direction-like (odd) feature: mirror augmentation flips it with the label."""
 TICK_NS = FeatureSpec().tick_ns
 
 
@@ -54,34 +55,37 @@ def test_inner_folds_walk_forward_inside_the_training_window(slice_dataset: Data
 
 def with_planted_signal(ds: Dataset, feature: str, where: np.ndarray) -> Dataset:  # type: ignore[type-arg]
     """Labels on `where` rewritten to follow the sign of one feature (a signal no other group carries)."""
-    column = ds.x[:, NAMES.index(feature)]
+    column = ds.x[where, NAMES.index(feature), None]
     y = ds.y.copy()
-    y[where] = np.where(column[where, None] > np.median(column), UP, DOWN)
+    y[where] = np.where(column > 0, UP, np.where(column < 0, DOWN, FLAT))
     return dataclasses.replace(ds, y=y)
 
 
+@pytest.mark.slow
 def test_selection_finds_a_signal_planted_in_the_training_window(slice_dataset: Dataset) -> None:
     planted = with_planted_signal(slice_dataset, PLANTED, np.ones(len(slice_dataset), bool))
     split = split_by_time(planted, 0.7, 0.2, EMBARGO_NS)
     _, record = choose_inputs(split.train, NAMES, SETTINGS, EMBARGO_NS, TICK_NS)
-    assert record["groups"][0] == "volatility"
+    assert record["groups"][0] == "trade_price"
     assert PLANTED in record["features"]
     steps = record["steps"]
-    assert steps[0]["added"] is None and steps[1]["added"] == "volatility"
+    assert steps[0]["added"] is None and steps[1]["added"] == "trade_price"
     scores = [step["inner_val_log_loss"] for step in steps]
     assert all(later < earlier for earlier, later in itertools.pairwise(scores))
     assert record["inner_val_log_loss"] == scores[-1]
+    # mirroring (on by default) is switched off only if that scores better by at least min_gain
+    on, off = record["mirror_scores"]["on"], record["mirror_scores"]["off"]
+    assert on == scores[-1] and record["mirror_augment"] == (on - off < SETTINGS.selection_min_gain)
 
 
+@pytest.mark.slow
 def test_selection_never_sees_the_held_out_period(slice_dataset: Dataset) -> None:
     """A signal planted only after the train/test cut changes nothing: the choice is made before it."""
     cut = split_by_time(slice_dataset, 0.7, 0.2, EMBARGO_NS).test.ts.min()
-    honest = choose_inputs(
-        split_by_time(slice_dataset, 0.7, 0.2, EMBARGO_NS).train, NAMES, SETTINGS, EMBARGO_NS
-    )
     leaked = with_planted_signal(slice_dataset, PLANTED, slice_dataset.ts >= cut)
-    again = choose_inputs(
-        split_by_time(leaked, 0.7, 0.2, EMBARGO_NS).train, NAMES, SETTINGS, EMBARGO_NS, TICK_NS
+    honest, again = (
+        choose_inputs(split_by_time(ds, 0.7, 0.2, EMBARGO_NS).train, NAMES, SETTINGS, EMBARGO_NS, TICK_NS)
+        for ds in (slice_dataset, leaked)
     )
     assert honest == again  # same indices, same record, scores bit for bit (deterministic)
 

@@ -1,0 +1,134 @@
+"""Vectorized, exact conversion of decimal text inside a byte buffer to integer units (numpy, no strings).
+
+The batch feed path never turns a number into a Python string: it finds the runs of number characters
+(`0-9` and `.`) in a buffer of raw JSON and converts each run to an integer number of steps in C loops.
+A run that is not a plain non-negative decimal, or not a whole multiple of the step, or too long for int64,
+is reported invalid, never rounded; callers send such a message to the per-message parser, which rejects it
+with the same error the live path gives.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import numpy.typing as npt
+from numpy.lib.stride_tricks import sliding_window_view
+
+Bytes = npt.NDArray[np.uint8]
+Ints = npt.NDArray[np.int64]
+Mask = npt.NDArray[np.bool_]
+Words = npt.NDArray[np.uint64]
+
+DOT = 46
+ZERO = 48
+NINE = 57
+MAX_POWER = 18
+"""A digit worth more than 8 * 10**18 could overflow int64: such runs are invalid here (the slow path takes them)."""
+MAX_WIDTH = 24
+"""Longer runs are left to the per-message parser."""
+MARGIN = 64
+"""Spaces around a buffer (at least MAX_WIDTH and the longest fixed piece read past a line's end)."""
+SPACES = b" " * MARGIN
+POWERS = np.array([10**p for p in range(MAX_POWER + 1)], dtype=np.int64)
+
+
+def join_parts(parts: list[bytes], separator: bytes) -> tuple[Bytes, Ints, Ints]:
+    """(buffer, part starts, part lengths): the parts joined inside a `padded` buffer."""
+    lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+    starts = np.cumsum(lengths + len(separator)) - lengths - len(separator) + MARGIN
+    return np.frombuffer(padded(separator.join(parts)), dtype=np.uint8), starts, lengths
+
+
+def padded(data: bytes) -> bytes:
+    """`data` with `MARGIN` spaces on both sides: every run has `MAX_WIDTH` bytes before its end, no run or
+    fixed-width read touches the buffer's edges."""
+    return SPACES + data + SPACES
+
+
+def number_runs(buf: Bytes) -> tuple[Ints, Ints]:
+    """Start and end (exclusive) offsets of every maximal run of `0-9` / `.` in a `join_parts` buffer."""
+    is_number = ((buf >= ZERO) & (buf <= NINE)) | (buf == DOT)
+    edges = np.flatnonzero(is_number[1:] != is_number[:-1]) + 1
+    return edges[0::2], edges[1::2]
+
+
+def windows(buf: Bytes, width: int, ends: Ints) -> Bytes:
+    """The `width` bytes before each end offset, one row per offset (a cheap strided gather)."""
+    return sliding_window_view(buf, width)[ends - width]
+
+
+def words(buf: Bytes) -> Words:
+    """The 8 bytes starting at every offset as one little-endian integer (an overlapping strided view)."""
+    return np.ndarray(shape=(len(buf) - 7,), dtype="<u8", buffer=buf, strides=(1,))
+
+
+def matches(byte_words: Words, offsets: Ints, pattern: bytes) -> Mask:
+    """Whether `pattern` is at each offset: one masked 8-byte compare per 8 bytes of pattern."""
+    ok = np.ones(len(offsets), dtype=np.bool_)
+    limit = len(byte_words) - 1
+    for at in range(0, len(pattern), 8):
+        chunk = pattern[at : at + 8]
+        value = np.uint64(int.from_bytes(chunk, "little"))
+        found = byte_words[np.minimum(offsets + at, limit)]
+        if len(chunk) < 8:
+            found = found & np.uint64((1 << (8 * len(chunk))) - 1)
+        ok &= found == value
+    return ok
+
+
+def step_units(step: Decimal) -> tuple[int, int]:
+    """(decimals, multiple): a value is `multiple` units of `10**-decimals` per step (0.05 -> (2, 5))."""
+    exponent = step.normalize().as_tuple().exponent
+    if step <= 0 or not isinstance(exponent, int):
+        raise ValueError(f"step must be a positive finite decimal, got {step}")
+    decimals = max(0, -exponent)
+    return decimals, int(step.scaleb(decimals))
+
+
+def runs_to_units(
+    buf: Bytes, starts: Ints, ends: Ints, step: Decimal | None
+) -> tuple[Ints, Mask]:
+    """Each run as a whole number of `step` (None: a bare JSON integer). Returns (units, valid).
+
+    Runs are read right-aligned into a fixed-width byte matrix, so each column has one weight when every run
+    has the same number of fraction digits (venues format a field uniformly). Runs in another layout than the
+    most common one are reported invalid: the caller's per-message fallback handles them exactly.
+    """
+    count = len(starts)
+    decimals, multiple = (0, 1) if step is None else step_units(step)
+    if count == 0:
+        return np.zeros(0, dtype=np.int64), np.ones(0, dtype=np.bool_)
+    lengths = ends - starts
+    width = int(min(lengths.max(), MAX_WIDTH))
+    columns = np.arange(width)
+    window = windows(buf, width, ends)
+    inside = columns >= width - lengths[:, None]
+    is_dot = (window == DOT) & inside
+    dots = is_dot.sum(axis=1)
+    dot_column = np.where(dots > 0, is_dot.argmax(axis=1), width)
+    fraction = width - 1 - dot_column  # -1: no dot
+    layout = int(np.bincount(fraction + 1).argmax()) - 1
+    powers = _column_powers(width, layout, decimals)
+    digits = np.where(inside & ~is_dot, window - ZERO, 0).astype(np.int64)
+    below_step = (digits[:, powers < 0] != 0).any(axis=1)
+    too_big = (digits[:, powers > MAX_POWER] != 0).any(axis=1) | (digits[:, powers == MAX_POWER] > 8).any(axis=1)
+    weights = np.where((powers >= 0) & (powers <= MAX_POWER), POWERS[np.clip(powers, 0, MAX_POWER)], 0)
+    scaled = digits @ weights
+    valid = (lengths <= MAX_WIDTH) & (fraction == layout) & (dots <= 1) & ~below_step & ~too_big
+    valid &= dot_column != width - lengths  # a leading dot: no whole part
+    if step is None:  # a JSON integer: no dot, no leading zero
+        valid &= (dots == 0) & ((lengths == 1) | (buf[starts] != ZERO))
+    if multiple != 1:
+        valid &= scaled % multiple == 0
+        scaled //= multiple
+    return scaled, valid
+
+
+def _column_powers(width: int, fraction_digits: int, decimals: int) -> Ints:
+    """Power of ten in units of 10**-decimals of each right-aligned column (the dot column gets -1)."""
+    from_end = np.arange(width - 1, -1, -1, dtype=np.int64)
+    if fraction_digits < 0:
+        return from_end + decimals
+    whole = from_end > fraction_digits
+    return np.where(whole, from_end - fraction_digits - 1 + decimals, decimals - (fraction_digits - from_end))

@@ -1,0 +1,161 @@
+"""Batch parsing of Binance depth diffs in their exact published layout, vectorized over a whole capture.
+
+After the stream prefix (checked by the caller), a diff must be exactly the header template below and then
+`,"b":[` bid levels `],"a":[` ask levels `]}}`, each level `["<number>","<number>"]`. Every byte outside the
+number runs is checked, so an accepted line is valid JSON with exactly these values, and the header gets the
+checks `MessageParser` makes. A line in any other shape gets None and goes to the per-message parser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+
+from flashmm_engine.marketdata.digits import Ints, Mask, Words, matches, runs_to_units, words
+from flashmm_engine.marketdata.lines import Lines
+from flashmm_engine.types import NS_PER_MS
+from flashmm_engine.venues.binance.batch_flat import Template, pieces_match, templates
+from flashmm_engine.venues.binance.markets import BinanceMarket
+from flashmm_engine.venues.binance.messages import DepthDiff
+
+HEADER_TEMPLATES: dict[BinanceMarket, str] = {
+    "spot": '"data":{"e":"depthUpdate","E":<E>,"s":"%S","U":<U>,"u":<u>',
+    "usdm": '"data":{"e":"depthUpdate","E":<E>,"T":<T>,"s":"%S","U":<U>,"u":<u>,"pu":<pu>',
+}
+TAIL_BIDS = b',"b":[["'  # after the header, when bid levels follow
+TAIL_ASKS_ONLY = b',"b":[],"a":[["'
+TAIL_EMPTY = b',"b":[],"a":[]}}'
+PAIR = b'","'  # after a price
+NEXT_LEVEL = b'"],["'  # after a size, more levels on the same side
+TO_ASKS = b'"]],"a":[["'  # after the last bid size, when ask levels follow
+END_NO_ASKS = b'"]],"a":[]}}'  # after the last bid size, no asks: the end of the line
+END = b'"]]}}'  # after the last ask size: the end of the line
+MAX_EXCHANGE_MS = np.iinfo(np.int64).max // NS_PER_MS
+
+
+def header_template(market: BinanceMarket, symbol: str) -> Template | None:
+    variants = templates(HEADER_TEMPLATES[market], symbol)
+    return variants[0] if variants else None
+
+
+@dataclass
+class _Levels:
+    ok: Mask  # per line
+    prices: Ints  # all levels of all lines, in line order, bids before asks
+    sizes: Ints
+    counts: Ints  # levels per line
+    bid_counts: Ints
+
+
+def parse_depth(
+    lines: Lines, bodies: Ints, line_ends: Ints, stamps: list[int], header: Template | None, steps: tuple[Decimal, Decimal]
+) -> list[DepthDiff | None]:
+    """Diffs of the lines whose message (after the stream prefix) spans `bodies`..`line_ends`."""
+    count = len(bodies)
+    if header is None or not count:
+        return [None] * count
+    byte_words = words(lines.buf)
+    first = lines.first_runs(bodies)
+    slots = len(header.slots)
+    level_runs = lines.first_runs(line_ends) - first - slots
+    ok = level_runs >= 0
+    first, level_runs = np.where(ok, first, 0), np.where(ok, level_runs, 0)
+    run_index = first[:, None] + np.arange(slots)
+    ok &= pieces_match(lines, header, bodies, run_index, with_last=False)
+    values = {}
+    for position, name in enumerate(header.slots):
+        runs = run_index[:, position]
+        values[name], valid = runs_to_units(lines.buf, lines.run_starts[runs], lines.run_ends[runs], None)
+        ok &= valid
+    ok &= (values["U"] <= values["u"]) & (values["E"] <= MAX_EXCHANGE_MS)
+    tail_start = lines.run_ends[run_index[:, -1]]
+    next_start = lines.run_starts[np.minimum(first + slots, len(lines.run_starts) - 1)]
+    tail = np.where(level_runs > 0, next_start, line_ends) - tail_start
+    asks_only = (tail == len(TAIL_ASKS_ONLY)) & matches(byte_words, tail_start, TAIL_ASKS_ONLY)
+    bids_first = (tail == len(TAIL_BIDS)) & matches(byte_words, tail_start, TAIL_BIDS)
+    empty = (tail == len(TAIL_EMPTY)) & (level_runs == 0) & matches(byte_words, tail_start, TAIL_EMPTY)
+    ok &= ((asks_only | bids_first) & (level_runs > 0) & (level_runs % 2 == 0)) | empty
+    level_runs = np.where(ok, level_runs, 0)
+    levels = _levels(lines, byte_words, first + slots, level_runs, line_ends, asks_only, steps)
+    return _diffs(ok & levels.ok, stamps, values, levels)
+
+
+def _levels(
+    lines: Lines,
+    byte_words: Words,
+    first: Ints,
+    level_runs: Ints,
+    line_ends: Ints,
+    asks_only: Mask,
+    steps: tuple[Decimal, Decimal],
+) -> _Levels:
+    count = len(first)
+    total = int(level_runs.sum())
+    line_of_run = np.repeat(np.arange(count), level_runs)
+    position = np.arange(total) - np.repeat(np.cumsum(level_runs) - level_runs, level_runs)
+    runs = first[line_of_run] + position
+    last = position == level_runs[line_of_run] - 1
+    gap_start = lines.run_ends[runs]
+    gap = np.where(last, line_ends[line_of_run], lines.run_starts[np.minimum(runs + 1, len(lines.run_starts) - 1)])
+    gap -= gap_start
+    is_price = position % 2 == 0
+    run_ok = np.zeros(total, dtype=np.bool_)
+    run_ok[is_price] = (gap[is_price] == len(PAIR)) & matches(byte_words, gap_start[is_price], PAIR)
+    after_size = np.flatnonzero(~is_price)
+    next_level = (gap[after_size] == len(NEXT_LEVEL)) & ~last[after_size]
+    next_level &= matches(byte_words, gap_start[after_size], NEXT_LEVEL)
+    run_ok[after_size[next_level]] = True
+    to_asks, ends_bids, ends = (after_size[~next_level] for _ in range(3))
+    to_asks = to_asks[(gap[to_asks] == len(TO_ASKS)) & ~last[to_asks] & matches(byte_words, gap_start[to_asks], TO_ASKS)]
+    ends_bids = ends_bids[last[ends_bids] & (gap[ends_bids] == len(END_NO_ASKS)) & matches(byte_words, gap_start[ends_bids], END_NO_ASKS)]
+    ends = ends[last[ends] & (gap[ends] == len(END)) & matches(byte_words, gap_start[ends], END)]
+    run_ok[to_asks] = run_ok[ends_bids] = run_ok[ends] = True
+    switches = np.bincount(line_of_run[to_asks], minlength=count)
+    ask_started = asks_only | (switches == 1)
+    ending_ok = np.zeros(count, dtype=np.bool_)
+    ending_ok[line_of_run[ends]] = ask_started[line_of_run[ends]]
+    ending_ok[line_of_run[ends_bids]] = ~ask_started[line_of_run[ends_bids]]
+    tick, lot = steps
+    prices, price_ok = runs_to_units(lines.buf, lines.run_starts[runs[is_price]], lines.run_ends[runs[is_price]], tick)
+    sizes, size_ok = runs_to_units(lines.buf, lines.run_starts[runs[~is_price]], lines.run_ends[runs[~is_price]], lot)
+    run_ok[is_price] &= price_ok
+    run_ok[~is_price] &= size_ok
+    bad_runs = np.bincount(line_of_run[~run_ok], minlength=count)
+    ok = (bad_runs == 0) & (switches <= 1) & ~(asks_only & (switches > 0)) & ((level_runs == 0) | ending_ok)
+    switch_level = np.zeros(count, dtype=np.int64)
+    switch_level[line_of_run[to_asks]] = (position[to_asks] + 1) // 2
+    counts = level_runs // 2
+    bid_counts = np.where(asks_only, 0, np.where(switches == 1, switch_level, counts))
+    return _Levels(ok, prices, sizes, counts, bid_counts)
+
+
+def _diffs(ok: Mask, stamps: list[int], values: dict[str, Ints], levels: _Levels) -> list[DepthDiff | None]:
+    prices, sizes = levels.prices.tolist(), levels.sizes.tolist()
+    starts = (np.cumsum(levels.counts) - levels.counts).tolist()
+    middles = (np.cumsum(levels.counts) - levels.counts + levels.bid_counts).tolist()
+    stops = np.cumsum(levels.counts).tolist()
+    exchange = (values["E"] * NS_PER_MS).tolist()
+    first_ids, final_ids = values["U"].tolist(), values["u"].tolist()
+    previous = values["pu"].tolist() if "pu" in values else [-1] * len(ok)
+    diffs: list[DepthDiff | None] = []
+    for index, accepted in enumerate(ok.tolist()):
+        if not accepted:
+            diffs.append(None)
+            continue
+        low, middle, high = starts[index], middles[index], stops[index]
+        diffs.append(
+            DepthDiff(
+                stamps[index],
+                exchange[index],
+                first_ids[index],
+                final_ids[index],
+                previous[index],
+                prices[low:middle],
+                sizes[low:middle],
+                prices[middle:high],
+                sizes[middle:high],
+            )
+        )
+    return diffs
