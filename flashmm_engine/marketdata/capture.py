@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import gzip
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, cast
 
+from isal import igzip
+
 GZIP_MAGIC = b"\x1f\x8b"
+_gunzip: Callable[[bytes], bytes] = igzip.decompress  # ISA-L: about twice as fast as zlib here, same format
 READ_CHUNK_BYTES = 1 << 22
 
 log = logging.getLogger(__name__)
@@ -58,6 +61,6 @@ def read_capture(path: Path) -> bytes:
     if data[:2] != GZIP_MAGIC:
         return data
     try:
-        return gzip.decompress(data)
+        return _gunzip(data)
     except EOFError:  # a truncated member: the streaming reader keeps what was complete
         return b"".join(line + b"\n" for line in iter_lines(path))

@@ -9,6 +9,7 @@ with the same error the live path gives.
 
 from __future__ import annotations
 
+from collections import Counter
 from decimal import Decimal
 
 import numpy as np
@@ -24,20 +25,14 @@ DOT = 46
 ZERO = 48
 NINE = 57
 MAX_POWER = 18
-"""A digit worth more than 8 * 10**18 could overflow int64: such runs are invalid here (the slow path takes them)."""
+"""A digit worth more than 8 * 10**18 could overflow int64: such runs are left to the per-message parser."""
 MAX_WIDTH = 24
 """Longer runs are left to the per-message parser."""
 MARGIN = 64
 """Spaces around a buffer (at least MAX_WIDTH and the longest fixed piece read past a line's end)."""
 SPACES = b" " * MARGIN
+LAYOUT_SAMPLE = 32
 POWERS = np.array([10**p for p in range(MAX_POWER + 1)], dtype=np.int64)
-
-
-def join_parts(parts: list[bytes], separator: bytes) -> tuple[Bytes, Ints, Ints]:
-    """(buffer, part starts, part lengths): the parts joined inside a `padded` buffer."""
-    lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
-    starts = np.cumsum(lengths + len(separator)) - lengths - len(separator) + MARGIN
-    return np.frombuffer(padded(separator.join(parts)), dtype=np.uint8), starts, lengths
 
 
 def padded(data: bytes) -> bytes:
@@ -47,8 +42,9 @@ def padded(data: bytes) -> bytes:
 
 
 def number_runs(buf: Bytes) -> tuple[Ints, Ints]:
-    """Start and end (exclusive) offsets of every maximal run of `0-9` / `.` in a `join_parts` buffer."""
-    is_number = ((buf >= ZERO) & (buf <= NINE)) | (buf == DOT)
+    """Start and end (exclusive) offsets of every maximal run of `.`, `/`, `0-9` in a `padded` buffer."""
+    # one compare: bytes 46..57 are '.', '/' and the digits; a '/' in a run makes it invalid downstream
+    is_number = buf - np.uint8(DOT) <= np.uint8(NINE - DOT)
     edges = np.flatnonzero(is_number[1:] != is_number[:-1]) + 1
     return edges[0::2], edges[1::2]
 
@@ -86,9 +82,7 @@ def step_units(step: Decimal) -> tuple[int, int]:
     return decimals, int(step.scaleb(decimals))
 
 
-def runs_to_units(
-    buf: Bytes, starts: Ints, ends: Ints, step: Decimal | None
-) -> tuple[Ints, Mask]:
+def runs_to_units(buf: Bytes, starts: Ints, ends: Ints, step: Decimal | None) -> tuple[Ints, Mask]:
     """Each run as a whole number of `step` (None: a bare JSON integer). Returns (units, valid).
 
     Runs are read right-aligned into a fixed-width byte matrix, so each column has one weight when every run
@@ -101,28 +95,40 @@ def runs_to_units(
         return np.zeros(0, dtype=np.int64), np.ones(0, dtype=np.bool_)
     lengths = ends - starts
     width = int(min(lengths.max(), MAX_WIDTH))
-    columns = np.arange(width)
-    window = windows(buf, width, ends)
-    inside = columns >= width - lengths[:, None]
-    is_dot = (window == DOT) & inside
-    dots = is_dot.sum(axis=1)
-    dot_column = np.where(dots > 0, is_dot.argmax(axis=1), width)
-    fraction = width - 1 - dot_column  # -1: no dot
-    layout = int(np.bincount(fraction + 1).argmax()) - 1
+    layout = -1 if step is None else _common_layout(buf, starts, ends)
+    inside = np.arange(width) >= width - lengths[:, None]
+    digits = np.where(inside, windows(buf, width, ends) - np.uint8(ZERO), np.uint8(0))
+    valid = lengths <= MAX_WIDTH
+    if layout >= 0:
+        dot = width - 1 - layout
+        valid &= (digits[:, dot] == np.uint8(DOT - ZERO + 256)) & (lengths >= layout + 2)
+        digits[:, dot] = 0
+    valid &= ~(digits > 9).any(axis=1)  # anything but digits (a second dot, '/') is not a number
     powers = _column_powers(width, layout, decimals)
-    digits = np.where(inside & ~is_dot, window - ZERO, 0).astype(np.int64)
-    below_step = (digits[:, powers < 0] != 0).any(axis=1)
-    too_big = (digits[:, powers > MAX_POWER] != 0).any(axis=1) | (digits[:, powers == MAX_POWER] > 8).any(axis=1)
+    if (powers < 0).any():  # digits finer than the step must be zeros: never rounded
+        valid &= ~digits[:, powers < 0].any(axis=1)
+    if (powers >= MAX_POWER).any():
+        valid &= ~digits[:, powers > MAX_POWER].any(axis=1) & (digits[:, powers == MAX_POWER] <= 8).all(
+            axis=1
+        )
     weights = np.where((powers >= 0) & (powers <= MAX_POWER), POWERS[np.clip(powers, 0, MAX_POWER)], 0)
     scaled = digits @ weights
-    valid = (lengths <= MAX_WIDTH) & (fraction == layout) & (dots <= 1) & ~below_step & ~too_big
-    valid &= dot_column != width - lengths  # a leading dot: no whole part
-    if step is None:  # a JSON integer: no dot, no leading zero
-        valid &= (dots == 0) & ((lengths == 1) | (buf[starts] != ZERO))
+    if step is None:  # a JSON integer: no leading zero
+        valid &= (lengths == 1) | (buf[starts] != ZERO)
     if multiple != 1:
         valid &= scaled % multiple == 0
         scaled //= multiple
     return scaled, valid
+
+
+def _common_layout(buf: Bytes, starts: Ints, ends: Ints) -> int:
+    """The most common number of fraction digits among the first runs (-1: no dot)."""
+    layouts: Counter[int] = Counter()
+    for start, end in zip(starts[:LAYOUT_SAMPLE].tolist(), ends[:LAYOUT_SAMPLE].tolist(), strict=True):
+        text = buf[start:end].tobytes()
+        dot = text.find(b".")
+        layouts[-1 if dot < 0 else len(text) - 1 - dot] += 1
+    return layouts.most_common(1)[0][0]
 
 
 def _column_powers(width: int, fraction_digits: int, decimals: int) -> Ints:

@@ -10,17 +10,18 @@ the live connector over the result, in file order.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from flashmm_engine.marketdata.digits import Ints, Mask, windows
+from flashmm_engine.marketdata.digits import Ints, Mask, matches, words
 from flashmm_engine.marketdata.lines import STAMP_DIGITS, Lines, index_lines, stamps
 from flashmm_engine.types import NS_PER_MS, MarketSpec
-from flashmm_engine.venues.binance.batch_depth import parse_diffs
+from flashmm_engine.venues.binance.batch_depth import header_template, parse_depth
 from flashmm_engine.venues.binance.batch_flat import (
     BOOK_TICKER_TEMPLATES,
     TRADE_TEMPLATES,
+    Template,
     parse_flat,
     slot_steps,
     templates,
@@ -37,7 +38,16 @@ from flashmm_engine.venues.binance.messages import (
 
 BookItem = DepthDiff | DepthSnapshot | MalformedMessage
 DEPTH, TICKER, TRADE = 0, 1, 2
-TICKER_COLUMNS = ("line", "ts_local", "ts_exchange", "update_id", "bid_price", "bid_size", "ask_price", "ask_size")
+TICKER_COLUMNS = (
+    "line",
+    "ts_local",
+    "ts_exchange",
+    "update_id",
+    "bid_price",
+    "bid_size",
+    "ask_price",
+    "ask_size",
+)
 TRADE_COLUMNS = ("line", "ts_local", "ts_exchange", "price", "size", "buyer_is_maker", "trade_id")
 MAX_EXCHANGE_MS = np.iinfo(np.int64).max // NS_PER_MS
 """Larger exchange times would overflow int64 nanoseconds: such lines take the per-message path."""
@@ -63,9 +73,11 @@ class BatchParser:
             TICKER: f'{{"stream":"{lower}@bookTicker",'.encode(),
             TRADE: f'{{"stream":"{lower}@trade",'.encode(),
         }
+        self._depth_header = header_template(market, symbol)
+        # the stream prefix is checked when lines are routed: templates start right after it
         self._templates = {
-            TICKER: templates(BOOK_TICKER_TEMPLATES[market], symbol),
-            TRADE: templates(TRADE_TEMPLATES[market], symbol),
+            TICKER: _after(templates(BOOK_TICKER_TEMPLATES[market], symbol), self._prefixes[TICKER]),
+            TRADE: _after(templates(TRADE_TEMPLATES[market], symbol), self._prefixes[TRADE]),
         }
 
     def parse(self, text: bytes) -> ParsedBatch:
@@ -77,8 +89,9 @@ class BatchParser:
         book: list[tuple[int, int, BookItem]] = []
         depth = np.flatnonzero(kinds == DEPTH)
         depth_stamps = stamp[depth].tolist()
-        bodies = [lines.text[start:end] for start, end in zip(_bodies(lines, depth).tolist(), lines.ends[depth].tolist(), strict=True)]
-        diffs = parse_diffs(bodies, depth_stamps, self.parser, self.spec).diffs
+        after_prefix = _bodies(lines, depth) + len(self._prefixes[DEPTH])
+        steps = (self.spec.tick_size, self.spec.lot_size)
+        diffs = parse_depth(lines, after_prefix, lines.ends[depth], depth_stamps, self._depth_header, steps)
         for index, ts_local, diff in zip(depth.tolist(), depth_stamps, diffs, strict=True):
             if diff is None:
                 other.append(index)
@@ -99,15 +112,16 @@ class BatchParser:
         """DEPTH, TICKER or TRADE for lines with our stream's exact prefix, else -1 (per-message path)."""
         kinds = np.full(len(lines.starts), -1, dtype=np.int64)
         bodies = _bodies(lines, np.arange(len(lines.starts)))
+        byte_words = words(lines.buf)
         for kind, prefix in self._prefixes.items():
             at = np.flatnonzero(regular & (kinds < 0) & (lines.ends - bodies >= len(prefix)))
-            window = windows(lines.buf, len(prefix), bodies[at] + len(prefix))
-            kinds[at[(window == np.frombuffer(prefix, dtype=np.uint8)).all(axis=1)]] = kind
+            kinds[at[matches(byte_words, bodies[at], prefix)]] = kind
         return kinds
 
     def _flat(self, lines: Lines, at: Ints, stamp: Ints, kind: int, other: list[int]) -> dict[str, Ints]:
         """Columns of the lines that match a template; the rest join `other` for the per-message parser."""
-        flat = parse_flat(lines, _bodies(lines, at), lines.ends[at], self._templates[kind], slot_steps(self.spec))
+        after_prefix = _bodies(lines, at) + len(self._prefixes[kind])
+        flat = parse_flat(lines, after_prefix, lines.ends[at], self._templates[kind], slot_steps(self.spec))
         matched, values = flat.matched, flat.columns
         exchange_slot = "E" if kind == TICKER else "T"
         if exchange_slot in values:
@@ -147,20 +161,29 @@ class BatchParser:
             line = lines.line(index)
             stamp, sep, raw = line.partition(b" ")
             if not (sep and raw and stamp.isdigit()):
-                book.append((index, 0, MalformedMessage("bad_line", f"not '<ts_local_ns> <raw>': {line[:60]!r}")))
+                book.append(
+                    (index, 0, MalformedMessage("bad_line", f"not '<ts_local_ns> <raw>': {line[:60]!r}"))
+                )
                 continue
             try:
                 message = self.parser.parse(int(stamp), raw)
             except MalformedMessage as exc:
                 book.append((index, int(stamp), exc))
                 continue
-            if type(message) is BookTicker:
+            if isinstance(message, BookTicker):
                 tickers.append((index, message))
-            elif type(message) is TradeMessage:
+            elif isinstance(message, TradeMessage):
                 trades.append((index, message))
             else:
                 book.append((index, int(stamp), message))
         return tickers, trades
+
+
+def _after(variants: list[Template], prefix: bytes) -> list[Template]:
+    """The templates without their leading stream prefix."""
+    if not all(v.pieces[0].startswith(prefix) for v in variants):
+        raise ValueError(f"a template does not start with its stream prefix {prefix!r}")
+    return [replace(v, pieces=(v.pieces[0][len(prefix) :], *v.pieces[1:])) for v in variants]
 
 
 def _bodies(lines: Lines, at: Ints) -> Ints:

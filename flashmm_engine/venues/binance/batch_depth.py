@@ -50,7 +50,12 @@ class _Levels:
 
 
 def parse_depth(
-    lines: Lines, bodies: Ints, line_ends: Ints, stamps: list[int], header: Template | None, steps: tuple[Decimal, Decimal]
+    lines: Lines,
+    bodies: Ints,
+    line_ends: Ints,
+    stamps: list[int],
+    header: Template | None,
+    steps: tuple[Decimal, Decimal],
 ) -> list[DepthDiff | None]:
     """Diffs of the lines whose message (after the stream prefix) spans `bodies`..`line_ends`."""
     count = len(bodies)
@@ -63,7 +68,7 @@ def parse_depth(
     ok = level_runs >= 0
     first, level_runs = np.where(ok, first, 0), np.where(ok, level_runs, 0)
     run_index = first[:, None] + np.arange(slots)
-    ok &= pieces_match(lines, header, bodies, run_index, with_last=False)
+    ok &= pieces_match(lines, header, bodies, run_index, None)
     values = {}
     for position, name in enumerate(header.slots):
         runs = run_index[:, position]
@@ -91,71 +96,68 @@ def _levels(
     asks_only: Mask,
     steps: tuple[Decimal, Decimal],
 ) -> _Levels:
-    count = len(first)
-    total = int(level_runs.sum())
-    line_of_run = np.repeat(np.arange(count), level_runs)
-    position = np.arange(total) - np.repeat(np.cumsum(level_runs) - level_runs, level_runs)
-    runs = first[line_of_run] + position
-    last = position == level_runs[line_of_run] - 1
-    gap_start = lines.run_ends[runs]
-    gap = np.where(last, line_ends[line_of_run], lines.run_starts[np.minimum(runs + 1, len(lines.run_starts) - 1)])
-    gap -= gap_start
-    is_price = position % 2 == 0
-    run_ok = np.zeros(total, dtype=np.bool_)
-    run_ok[is_price] = (gap[is_price] == len(PAIR)) & matches(byte_words, gap_start[is_price], PAIR)
-    after_size = np.flatnonzero(~is_price)
-    next_level = (gap[after_size] == len(NEXT_LEVEL)) & ~last[after_size]
-    next_level &= matches(byte_words, gap_start[after_size], NEXT_LEVEL)
-    run_ok[after_size[next_level]] = True
-    to_asks, ends_bids, ends = (after_size[~next_level] for _ in range(3))
-    to_asks = to_asks[(gap[to_asks] == len(TO_ASKS)) & ~last[to_asks] & matches(byte_words, gap_start[to_asks], TO_ASKS)]
-    ends_bids = ends_bids[last[ends_bids] & (gap[ends_bids] == len(END_NO_ASKS)) & matches(byte_words, gap_start[ends_bids], END_NO_ASKS)]
-    ends = ends[last[ends] & (gap[ends] == len(END)) & matches(byte_words, gap_start[ends], END)]
-    run_ok[to_asks] = run_ok[ends_bids] = run_ok[ends] = True
-    switches = np.bincount(line_of_run[to_asks], minlength=count)
+    """Levels of lines whose (even) `level_runs` number runs from `first` on are price, size, price, ..."""
+    count, counts = len(first), level_runs // 2
+    stops = np.cumsum(counts)
+    total = int(stops[-1]) if count else 0
+    line_of_level = np.repeat(np.arange(count), counts)
+    level_in_line = np.arange(total) - (stops - counts)[line_of_level]
+    last = np.zeros(total, dtype=np.bool_)
+    last[stops[counts > 0] - 1] = True
+    price_runs = first[line_of_level] + 2 * level_in_line
+    size_runs = price_runs + 1
+    starts, ends = lines.run_starts, lines.run_ends
+    price_end, size_start, size_end = ends[price_runs], starts[size_runs], ends[size_runs]
+    level_ok = (size_start - price_end == len(PAIR)) & matches(byte_words, price_end, PAIR)
+    following = np.where(last, line_ends[line_of_level], starts[np.minimum(size_runs + 1, len(starts) - 1)])
+    gap = following - size_end
+    next_level = ~last & (gap == len(NEXT_LEVEL)) & matches(byte_words, size_end, NEXT_LEVEL)
+    other = np.flatnonzero(~next_level)  # few: a side's last level
+    to_asks = other[
+        ~last[other] & (gap[other] == len(TO_ASKS)) & matches(byte_words, size_end[other], TO_ASKS)
+    ]
+    ending = other[last[other]]
+    ends_asks = ending[(gap[ending] == len(END)) & matches(byte_words, size_end[ending], END)]
+    ends_bids = ending[(gap[ending] == len(END_NO_ASKS)) & matches(byte_words, size_end[ending], END_NO_ASKS)]
+    gap_ok = next_level
+    gap_ok[to_asks] = gap_ok[ends_asks] = gap_ok[ends_bids] = True
+    switches = np.bincount(line_of_level[to_asks], minlength=count)
     ask_started = asks_only | (switches == 1)
     ending_ok = np.zeros(count, dtype=np.bool_)
-    ending_ok[line_of_run[ends]] = ask_started[line_of_run[ends]]
-    ending_ok[line_of_run[ends_bids]] = ~ask_started[line_of_run[ends_bids]]
+    ending_ok[line_of_level[ends_asks]] = ask_started[line_of_level[ends_asks]]
+    ending_ok[line_of_level[ends_bids]] = ~ask_started[line_of_level[ends_bids]]
     tick, lot = steps
-    prices, price_ok = runs_to_units(lines.buf, lines.run_starts[runs[is_price]], lines.run_ends[runs[is_price]], tick)
-    sizes, size_ok = runs_to_units(lines.buf, lines.run_starts[runs[~is_price]], lines.run_ends[runs[~is_price]], lot)
-    run_ok[is_price] &= price_ok
-    run_ok[~is_price] &= size_ok
-    bad_runs = np.bincount(line_of_run[~run_ok], minlength=count)
-    ok = (bad_runs == 0) & (switches <= 1) & ~(asks_only & (switches > 0)) & ((level_runs == 0) | ending_ok)
+    prices, price_ok = runs_to_units(lines.buf, starts[price_runs], price_end, tick)
+    sizes, size_ok = runs_to_units(lines.buf, size_start, size_end, lot)
+    bad_levels = np.bincount(line_of_level[~(level_ok & gap_ok & price_ok & size_ok)], minlength=count)
+    ok = (bad_levels == 0) & (switches <= 1) & ~(asks_only & (switches > 0)) & ((counts == 0) | ending_ok)
     switch_level = np.zeros(count, dtype=np.int64)
-    switch_level[line_of_run[to_asks]] = (position[to_asks] + 1) // 2
-    counts = level_runs // 2
+    switch_level[line_of_level[to_asks]] = level_in_line[to_asks] + 1
     bid_counts = np.where(asks_only, 0, np.where(switches == 1, switch_level, counts))
     return _Levels(ok, prices, sizes, counts, bid_counts)
 
 
 def _diffs(ok: Mask, stamps: list[int], values: dict[str, Ints], levels: _Levels) -> list[DepthDiff | None]:
     prices, sizes = levels.prices.tolist(), levels.sizes.tolist()
-    starts = (np.cumsum(levels.counts) - levels.counts).tolist()
-    middles = (np.cumsum(levels.counts) - levels.counts + levels.bid_counts).tolist()
-    stops = np.cumsum(levels.counts).tolist()
-    exchange = (values["E"] * NS_PER_MS).tolist()
-    first_ids, final_ids = values["U"].tolist(), values["u"].tolist()
+    stops = np.cumsum(levels.counts)
+    starts = (stops - levels.counts).tolist()
+    middles = (stops - levels.counts + levels.bid_counts).tolist()
+    ends = stops.tolist()
     previous = values["pu"].tolist() if "pu" in values else [-1] * len(ok)
-    diffs: list[DepthDiff | None] = []
-    for index, accepted in enumerate(ok.tolist()):
-        if not accepted:
-            diffs.append(None)
-            continue
-        low, middle, high = starts[index], middles[index], stops[index]
-        diffs.append(
-            DepthDiff(
-                stamps[index],
-                exchange[index],
-                first_ids[index],
-                final_ids[index],
-                previous[index],
-                prices[low:middle],
-                sizes[low:middle],
-                prices[middle:high],
-                sizes[middle:high],
-            )
+    diffs: list[DepthDiff | None] = list(
+        map(
+            DepthDiff,
+            stamps,
+            (values["E"] * NS_PER_MS).tolist(),
+            values["U"].tolist(),
+            values["u"].tolist(),
+            previous,
+            [prices[low:middle] for low, middle in zip(starts, middles, strict=True)],
+            [sizes[low:middle] for low, middle in zip(starts, middles, strict=True)],
+            [prices[middle:high] for middle, high in zip(middles, ends, strict=True)],
+            [sizes[middle:high] for middle, high in zip(middles, ends, strict=True)],
         )
+    )
+    for index in np.flatnonzero(~ok).tolist():
+        diffs[index] = None
     return diffs

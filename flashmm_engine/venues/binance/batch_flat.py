@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from flashmm_engine.marketdata.digits import Bytes, Ints, Mask, runs_to_units, windows
+from flashmm_engine.marketdata.digits import Ints, Mask, matches, runs_to_units, words
 from flashmm_engine.marketdata.lines import Lines
 from flashmm_engine.types import MarketSpec
 from flashmm_engine.venues.binance.markets import BinanceMarket
@@ -33,7 +33,7 @@ TRADE_TEMPLATES: dict[BinanceMarket, str] = {
 }
 _SLOT = re.compile(r"<(\w+)>")
 _FLAG = re.compile(r"\?(\w)\?")
-_NUMBER_CHARS = re.compile(r"[0-9.]")
+_NUMBER_CHARS = re.compile(r"[0-9./]")
 
 
 @dataclass(frozen=True)
@@ -79,14 +79,13 @@ def parse_flat(
     count = len(bodies)
     if not variants or not count:
         return FlatParse(np.zeros(count, dtype=np.bool_), {})
-    buf, starts, ends = lines.buf, lines.run_starts, lines.run_ends
     first_run = lines.first_runs(bodies)
     runs_per_line = lines.first_runs(line_ends) - first_run
     variant_of_line = np.full(count, -1, dtype=np.int64)
     for index, variant in enumerate(variants):
         candidates = np.flatnonzero((runs_per_line == len(variant.slots)) & (variant_of_line < 0))
         run_index = first_run[candidates, None] + np.arange(len(variant.slots))
-        ok = _pieces_match(buf, variant, bodies[candidates], line_ends[candidates], starts, ends, run_index)
+        ok = pieces_match(lines, variant, bodies[candidates], run_index, line_ends[candidates])
         variant_of_line[candidates[ok]] = index
     matched = variant_of_line >= 0
     matched_lines = np.flatnonzero(matched)
@@ -94,7 +93,9 @@ def parse_flat(
     columns: dict[str, Ints] = {}
     for position, name in enumerate(base.slots):
         runs = first_run[matched_lines] + position
-        values, valid = runs_to_units(buf, starts[runs], ends[runs], steps.get(name))
+        values, valid = runs_to_units(
+            lines.buf, lines.run_starts[runs], lines.run_ends[runs], steps.get(name)
+        )
         columns[name] = values
         matched[matched_lines[~valid]] = False
     for name in base.flags:
@@ -104,16 +105,16 @@ def parse_flat(
     return FlatParse(matched, {name: column[keep] for name, column in columns.items()})
 
 
-def _pieces_match(
-    buf: Bytes, variant: Template, line_starts: Ints, line_ends: Ints, starts: Ints, ends: Ints, runs: Ints
-) -> Mask:
-    """Every literal piece between the slots has the template's exact length and bytes."""
-    ok = np.ones(len(line_starts), dtype=np.bool_)
-    piece_starts = np.concatenate([line_starts[:, None], ends[runs]], axis=1)
-    piece_ends = np.concatenate([starts[runs], line_ends[:, None]], axis=1)
-    for column, piece in enumerate(variant.pieces):
+def pieces_match(lines: Lines, variant: Template, bodies: Ints, runs: Ints, line_ends: Ints | None) -> Mask:
+    """Each literal piece before a slot (and with `line_ends` the last one, up to the end) is exact."""
+    ok = np.ones(len(bodies), dtype=np.bool_)
+    byte_words = words(lines.buf)
+    piece_starts = np.concatenate([bodies[:, None], lines.run_ends[runs]], axis=1)
+    piece_ends = lines.run_starts[runs]
+    if line_ends is not None:
+        piece_ends = np.concatenate([piece_ends, line_ends[:, None]], axis=1)
+    for column in range(piece_ends.shape[1]):
+        piece = variant.pieces[column]
         ok &= piece_ends[:, column] - piece_starts[:, column] == len(piece)
-        expected = np.frombuffer(piece, dtype=np.uint8)
-        piece_ends_ok = np.where(ok, piece_ends[:, column], len(piece))
-        ok &= (windows(buf, len(piece), piece_ends_ok) == expected).all(axis=1)
+        ok &= matches(byte_words, piece_starts[:, column], piece)
     return ok

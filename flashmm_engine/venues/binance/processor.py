@@ -14,8 +14,8 @@ from flashmm_engine.marketdata.book import BookError, OrderBook
 from flashmm_engine.marketdata.digits import Ints
 from flashmm_engine.telemetry.bad_input import BadInputCounter
 from flashmm_engine.types import MarketSpec
-from flashmm_engine.venues.binance.markets import BinanceMarket
 from flashmm_engine.venues.binance.batch import ParsedBatch, iter_in_file_order
+from flashmm_engine.venues.binance.markets import BinanceMarket
 from flashmm_engine.venues.binance.messages import (
     BinanceMessage,
     BookTicker,
@@ -116,8 +116,8 @@ class FeedProcessor:
         self.messages += batch.messages
         sink = self.sink
         if isinstance(sink, ColumnarFeedSink):  # tickers and trades never touch the book: hand over columns
-            for _, ts_local, item in batch.book:
-                self.on_item(ts_local, item)
+            for _, ts_local, book_item in batch.book:
+                self.on_item(ts_local, book_item)
             sink.on_book_ticker_columns(batch.tickers)
             sink.on_trade_columns(batch.trades)
             return
@@ -125,7 +125,7 @@ class FeedProcessor:
             self.on_item(ts_local, item)
 
     def on_item(self, ts_local: int, item: BinanceMessage | MalformedMessage) -> None:
-        if type(item) is MalformedMessage:
+        if isinstance(item, MalformedMessage):
             self.on_malformed(item)
         else:
             self.on_parsed(ts_local, item)

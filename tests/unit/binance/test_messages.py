@@ -30,19 +30,19 @@ def test_spot_messages() -> None:
         b'{"stream":"ethusdt@bookTicker","data":{"u":35346513501,"s":"ETHUSDT","b":"2683.80000000",'
         b'"B":"3.02920000","a":"2683.81000000","A":"31.43950000"}}',
     )
-    assert ticker == BookTicker(7, 7, 35346513501, 268380, 30292, 268381, 314395)  # no E on spot: ts_local
+    assert ticker == BookTicker(7, 7, 35346513501, 268380, 302920, 268381, 3143950)  # no E on spot: ts_local
     diff = SPOT.parse(
         8,
         b'{"stream":"ethusdt@depth@100ms","data":{"e":"depthUpdate","E":1723161255308,"s":"ETHUSDT",'
         b'"U":10,"u":12,"b":[["2683.80000000","3.02920000"]],"a":[["2733.70000000","0.00000000"]]}}',
     )
-    assert diff == DepthDiff(8, 1723161255308_000_000, 10, 12, -1, [268380], [30292], [273370], [0])
+    assert diff == DepthDiff(8, 1723161255308_000_000, 10, 12, -1, [268380], [302920], [273370], [0])
     trade = SPOT.parse(
         9,
         b'{"stream":"ethusdt@trade","data":{"e":"trade","E":1,"s":"ETHUSDT","t":1520538925,'
         b'"p":"2683.80000000","q":"0.00200000","T":1723161255611,"m":true,"M":true}}',
     )
-    assert trade == TradeMessage(9, 1723161255611_000_000, 268380, 20, True, 1520538925)
+    assert trade == TradeMessage(9, 1723161255611_000_000, 268380, 200, True, 1520538925)
 
 
 def test_usdm_snapshot_and_diff() -> None:

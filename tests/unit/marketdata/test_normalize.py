@@ -156,7 +156,6 @@ def test_bad_lines_are_counted_and_skipped(fixtures_dir: Path, tmp_path: Path) -
         b"not-a-timestamp {}",
         b"1723161254024619568 {not json",
         b'1723161254024619568 {"stream":"ethusdt@trade","data":{"s":"ETHUSDT","p":"-1.00","q":"1","m":true}}',
-        b'1723161254024619568 {"stream":"ethusdt@depth@100ms","data":{"s":"ETHUSDT","U":2,"u":1,"b":[]}}',
         b"1723161254024619568 [1, 2, 3]",
     ]
     mixed = lines[:100] + garbage + lines[100:]
@@ -169,3 +168,17 @@ def test_bad_lines_are_counted_and_skipped(fixtures_dir: Path, tmp_path: Path) -
     assert dirty_stats.resyncs == clean_stats.resyncs == 0
     for name in ("book_delta", "book_snapshot", "trade", "top_of_book"):
         pd.testing.assert_frame_equal(getattr(dirty_tables, name), getattr(clean_tables, name))
+
+
+def test_a_malformed_diff_forces_a_resync(fixtures_dir: Path, tmp_path: Path) -> None:
+    """The book missed an update it cannot read: it is dropped, never patched or rounded."""
+    source = capture(fixtures_dir, "spot_ethusdt_slice")
+    lines = gzip.decompress(source.read_bytes()).splitlines()
+    at = next(i for i, line in enumerate(lines) if b"lastUpdateId" in line) + 50
+    bad = b'1723161254024619568 {"stream":"ethusdt@depth@100ms","data":{"s":"ETHUSDT","U":2,"u":1,"b":[]}}'
+    dirty = tmp_path / "dirty.raw"
+    dirty.write_bytes(b"\n".join([*lines[:at], bad, *lines[at:]]) + b"\n")
+    tables, stats = normalize_capture(dirty, "spot")
+    assert (stats.malformed, stats.resyncs) == (1, 1)
+    clean, _ = normalize_capture(source, "spot")
+    assert len(tables.book_delta) < len(clean.book_delta)  # no diff lands after the break: no new snapshot
