@@ -48,11 +48,23 @@ def iter_lines(path: Path) -> Iterator[bytes]:
             log.warning("capture %s ends with a truncated gzip member; the partial tail was skipped", path)
 
 
+MAX_STAMP_NS = 2**63 - 1
+
+
+def parse_stamp(stamp: bytes) -> int | None:
+    """`<ts_local_ns>` as an int, or None if it is not plain digits within int64."""
+    if not stamp.isdigit():
+        return None
+    value = int(stamp)
+    return value if value <= MAX_STAMP_NS else None
+
+
 def split_line(line: bytes) -> tuple[int, bytes]:
     stamp, sep, raw = line.partition(b" ")
-    if not sep or not stamp.isdigit() or not raw:
+    ts_local = parse_stamp(stamp)
+    if not sep or ts_local is None or not raw:
         raise BadLine(f"not '<ts_local_ns> <raw>': {line[:60]!r}")
-    return int(stamp), raw
+    return ts_local, raw
 
 
 def read_capture(path: Path) -> bytes:

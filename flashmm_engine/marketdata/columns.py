@@ -36,6 +36,10 @@ class ColumnSink:
         self._side_counts: list[int] = []  # bid count, ask count, bid count, ask count, ...
         self._level_prices: list[int] = []
         self._level_sizes: list[int] = []
+        # batch path: level arrays diffs point into instead (no per-level copy); -1: levels in the lists
+        self._level_pools: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = []
+        self._pool_base = -1
+        self._diff_levels_at: list[int] = []
         self._snapshot_rows: list[tuple[int, int, int, int, int, int]] = []
         # messages are kept as they come (one append) and split into columns once, at the end; column
         # chunks from the batch path are kept as they are, in arrival order with the messages
@@ -54,10 +58,18 @@ class ColumnSink:
         self._diff_seq.append(diff.final_id)
         self._side_counts.append(len(diff.bid_prices))
         self._side_counts.append(len(diff.ask_prices))
+        if diff.levels_at >= 0 and self._pool_base >= 0:
+            self._diff_levels_at.append(self._pool_base + diff.levels_at)
+            return
+        self._diff_levels_at.append(-1)
         self._level_prices += diff.bid_prices
         self._level_prices += diff.ask_prices
         self._level_sizes += diff.bid_sizes
         self._level_sizes += diff.ask_sizes
+
+    def on_batch_levels(self, prices: npt.NDArray[np.int64], sizes: npt.NDArray[np.int64]) -> None:
+        self._pool_base = sum(len(pool) for pool, _ in self._level_pools)
+        self._level_pools.append((prices, sizes))
 
     def on_book_ticker(self, ticker: BookTicker) -> None:
         self._tops.append(ticker)
@@ -80,11 +92,26 @@ class ColumnSink:
             "ts_local": np.repeat(np.asarray(self._diff_ts_local, dtype=np.int64), per_diff),
             "market": self._market_column(int(per_diff.sum())),
             "side": np.repeat(sides, counts),
-            "price": np.asarray(self._level_prices, dtype=np.int64),
-            "size": np.asarray(self._level_sizes, dtype=np.int64),
+            **self._levels(per_diff),
             "seq": np.repeat(np.asarray(self._diff_seq, dtype=np.int64), per_diff),
         }
         return _sorted_frame(columns, BOOK_DELTA_COLUMNS)
+
+    def _levels(self, per_diff: npt.NDArray[np.int64]) -> dict[str, npt.NDArray[np.int64]]:
+        """Price and size columns: batch diffs' levels taken from their pools, the others' from the lists."""
+        listed_prices = np.asarray(self._level_prices, dtype=np.int64)
+        listed_sizes = np.asarray(self._level_sizes, dtype=np.int64)
+        if not self._level_pools:
+            return {"price": listed_prices, "size": listed_sizes}
+        pooled = sum(len(pool) for pool, _ in self._level_pools)
+        levels_at = np.asarray(self._diff_levels_at, dtype=np.int64)
+        listed = np.where(levels_at < 0, per_diff, 0)
+        starts = np.where(levels_at < 0, pooled + np.cumsum(listed) - listed, levels_at)
+        offsets = np.cumsum(per_diff) - per_diff
+        index = np.repeat(starts - offsets, per_diff) + np.arange(int(per_diff.sum()))
+        prices = np.concatenate([*(pool for pool, _ in self._level_pools), listed_prices])
+        sizes = np.concatenate([*(pool for _, pool in self._level_pools), listed_sizes])
+        return {"price": prices[index], "size": sizes[index]}
 
     def book_snapshot(self) -> pd.DataFrame:
         rows = np.asarray(self._snapshot_rows, dtype=np.int64).reshape(-1, 6)

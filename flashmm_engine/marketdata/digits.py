@@ -32,6 +32,13 @@ MARGIN = 64
 """Spaces around a buffer (at least MAX_WIDTH and the longest fixed piece read past a line's end)."""
 SPACES = b" " * MARGIN
 LAYOUT_SAMPLE = 32
+SWAR_WIDTH = 16
+"""Runs up to this long are converted two 8-byte words at a time (`_swar_units`)."""
+MAX_INT64 = 2**63 - 1
+ASCII_ZEROS = np.uint64(0x3030303030303030)
+ALL_BYTES = np.uint64(0xFFFFFFFFFFFFFFFF)
+BYTE_HALF_MINUS_TEN = np.uint64(0x7676767676767676)  # + this sets a byte's high bit iff it was >= 10
+BYTE_HIGH_BITS = np.uint64(0x8080808080808080)
 POWERS = np.array([10**p for p in range(MAX_POWER + 1)], dtype=np.int64)
 
 
@@ -62,14 +69,14 @@ def words(buf: Bytes) -> Words:
 def matches(byte_words: Words, offsets: Ints, pattern: bytes) -> Mask:
     """Whether `pattern` is at each offset: one masked 8-byte compare per 8 bytes of pattern."""
     ok = np.ones(len(offsets), dtype=np.bool_)
-    limit = len(byte_words) - 1
+    if len(offsets) and int(offsets.max()) + len(pattern) > len(byte_words):
+        offsets = np.minimum(offsets, len(byte_words) - len(pattern))  # only junk offsets reach this far
     for at in range(0, len(pattern), 8):
         chunk = pattern[at : at + 8]
-        value = np.uint64(int.from_bytes(chunk, "little"))
-        found = byte_words[np.minimum(offsets + at, limit)]
+        found = byte_words[offsets + at] if at else byte_words[offsets]
         if len(chunk) < 8:
-            found = found & np.uint64((1 << (8 * len(chunk))) - 1)
-        ok &= found == value
+            found &= np.uint64((1 << (8 * len(chunk))) - 1)
+        ok &= found == np.uint64(int.from_bytes(chunk, "little"))
     return ok
 
 
@@ -94,11 +101,19 @@ def runs_to_units(buf: Bytes, starts: Ints, ends: Ints, step: Decimal | None) ->
     if count == 0:
         return np.zeros(0, dtype=np.int64), np.ones(0, dtype=np.bool_)
     lengths = ends - starts
-    width = int(min(lengths.max(), MAX_WIDTH))
+    width = int(min(max(lengths.max(), 1), MAX_WIDTH))
     layout = -1 if step is None else _common_layout(buf, starts, ends)
+    if width <= SWAR_WIDTH:
+        scaled, valid = _swar_units(buf, ends, lengths, layout, decimals)
+        if step is None:  # a JSON integer: no leading zero
+            valid &= (lengths == 1) | (buf[starts] != ZERO)
+        if multiple != 1:
+            valid &= scaled % multiple == 0
+            scaled //= multiple
+        return scaled, valid
     inside = np.arange(width) >= width - lengths[:, None]
     digits = np.where(inside, windows(buf, width, ends) - np.uint8(ZERO), np.uint8(0))
-    valid = lengths <= MAX_WIDTH
+    valid = (lengths > 0) & (lengths <= MAX_WIDTH)
     if layout >= 0:
         dot = width - 1 - layout
         valid &= (digits[:, dot] == np.uint8(DOT - ZERO + 256)) & (lengths >= layout + 2)
@@ -119,6 +134,49 @@ def runs_to_units(buf: Bytes, starts: Ints, ends: Ints, step: Decimal | None) ->
         valid &= scaled % multiple == 0
         scaled //= multiple
     return scaled, valid
+
+
+def _swar_units(buf: Bytes, ends: Ints, lengths: Ints, layout: int, decimals: int) -> tuple[Ints, Mask]:
+    """`runs_to_units` for runs of at most 16 bytes: two 8-byte words per run, digits combined in-register.
+
+    The dot (at the layout's place) is read as a zero digit and cut out arithmetically afterwards.
+    """
+    byte_words = words(buf)
+    low, high = byte_words[ends - 8] ^ ASCII_ZEROS, byte_words[ends - 16] ^ ASCII_ZEROS  # digits 0-9
+    low_bytes = np.minimum(lengths, 8).astype(np.uint64)
+    high_bytes = np.clip(lengths - 8, 0, 8).astype(np.uint64)
+    low &= ALL_BYTES << (np.uint64(8) * (np.uint64(8) - low_bytes))  # keep only the run's own bytes
+    high &= np.where(high_bytes > 0, ALL_BYTES << (np.uint64(8) * (np.uint64(8) - high_bytes)), 0)
+    valid = lengths > 0
+    if layout >= 0:
+        word, shift = (low, 7 - layout) if layout < 8 else (high, 15 - layout)
+        at = np.uint64(8 * shift)
+        valid &= ((word >> at) & np.uint64(0xFF)) == np.uint64(DOT ^ ZERO)
+        valid &= lengths >= layout + 2  # a whole part before the dot
+        word &= ~(np.uint64(0xFF) << at)
+    for word in (low, high):  # every byte a digit: nothing >= 10
+        valid &= ((word + BYTE_HALF_MINUS_TEN) & BYTE_HIGH_BITS) == 0
+    value = (_eight_digits(high) * np.uint64(10**8) + _eight_digits(low)).astype(np.int64)
+    fraction = max(layout, 0)
+    if layout >= 0:
+        unit = 10**fraction
+        value = value // (10 * unit) * unit + value % unit
+    if fraction > decimals:  # digits finer than the step must be zeros: never rounded
+        finer = 10 ** (fraction - decimals)
+        valid &= value % finer == 0
+        value //= finer
+    elif decimals > fraction:
+        factor = 10 ** (decimals - fraction)
+        valid &= value <= MAX_INT64 // factor
+        value = np.where(valid, value, 0) * factor
+    return value, valid
+
+
+def _eight_digits(word: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """Eight digit bytes (first digit in the lowest byte) as one number, by the classic SWAR steps."""
+    word = ((word & np.uint64(0x0F0F0F0F0F0F0F0F)) * np.uint64(2561)) >> np.uint64(8)
+    word = ((word & np.uint64(0x00FF00FF00FF00FF)) * np.uint64(6553601)) >> np.uint64(16)
+    return ((word & np.uint64(0x0000FFFF0000FFFF)) * np.uint64(42949672960001)) >> np.uint64(32)
 
 
 def _common_layout(buf: Bytes, starts: Ints, ends: Ints) -> int:

@@ -43,6 +43,9 @@ def index_lines(text: bytes) -> Lines:
     ends -= (buf[ends - 1] == CARRIAGE_RETURN) & (ends > starts)
     keep = ends > starts
     run_starts, run_ends = number_runs(buf)
+    # an empty run past every line: run lookups never fall off the end, and no line ever owns it
+    sentinel = np.array([len(buf) - 1], dtype=np.int64)
+    run_starts, run_ends = np.concatenate([run_starts, sentinel]), np.concatenate([run_ends, sentinel])
     return Lines(data, buf, starts[keep], ends[keep], run_starts, run_ends)
 
 
@@ -51,7 +54,7 @@ def stamps(lines: Lines) -> tuple[Ints, Mask]:
     starts, stamp_ends = lines.starts, lines.starts + STAMP_DIGITS
     if not len(starts):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.bool_)
-    first = np.minimum(lines.first_runs(starts), len(lines.run_starts) - 1)
+    first = lines.first_runs(starts)
     regular = (lines.run_starts[first] == starts) & (lines.run_ends[first] == stamp_ends)
     regular &= (lines.buf[stamp_ends] == SPACE) & (lines.ends > stamp_ends + 1)
     values, valid = runs_to_units(lines.buf, starts, stamp_ends, None)

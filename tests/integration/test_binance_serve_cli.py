@@ -58,5 +58,7 @@ async def test_serve_command_feeds_the_connector(fixtures_dir: Path) -> None:
     assert report["ws_url"] == f"ws://{base}" and report["position"] > 0
     assert report["faults_injected"]["dropped"] > 0
     summary = feed.summary()
-    assert summary["snapshots"] >= 1 and summary["book_ticker_checked"] >= 1
+    snapshots, checked = summary["snapshots"], summary["book_ticker_checked"]
+    assert isinstance(snapshots, int) and isinstance(checked, int)
+    assert snapshots >= 1 and checked >= 1
     assert summary["book_ticker_mismatched"] == 0

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from flashmm_engine.marketdata.capture import parse_stamp
 from flashmm_engine.marketdata.digits import Ints, Mask, matches, words
 from flashmm_engine.marketdata.lines import STAMP_DIGITS, Lines, index_lines, stamps
 from flashmm_engine.types import NS_PER_MS, MarketSpec
@@ -28,6 +29,7 @@ from flashmm_engine.venues.binance.batch_flat import (
 )
 from flashmm_engine.venues.binance.markets import DEPTH_STREAMS, BinanceMarket
 from flashmm_engine.venues.binance.messages import (
+    MAX_EXCHANGE_MS,
     BookTicker,
     DepthDiff,
     DepthSnapshot,
@@ -49,8 +51,6 @@ TICKER_COLUMNS = (
     "ask_size",
 )
 TRADE_COLUMNS = ("line", "ts_local", "ts_exchange", "price", "size", "buyer_is_maker", "trade_id")
-MAX_EXCHANGE_MS = np.iinfo(np.int64).max // NS_PER_MS
-"""Larger exchange times would overflow int64 nanoseconds: such lines take the per-message path."""
 
 
 @dataclass
@@ -59,6 +59,8 @@ class ParsedBatch:
     book: list[tuple[int, int, BookItem]] = field(default_factory=list)  # (line, ts_local, item), file order
     tickers: dict[str, Ints] = field(default_factory=dict)  # TICKER_COLUMNS, file order
     trades: dict[str, Ints] = field(default_factory=dict)  # TRADE_COLUMNS, file order
+    level_prices: Ints = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # see DepthDiff.levels_at
+    level_sizes: Ints = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 class BatchParser:
@@ -91,8 +93,8 @@ class BatchParser:
         depth_stamps = stamp[depth].tolist()
         after_prefix = _bodies(lines, depth) + len(self._prefixes[DEPTH])
         steps = (self.spec.tick_size, self.spec.lot_size)
-        diffs = parse_depth(lines, after_prefix, lines.ends[depth], depth_stamps, self._depth_header, steps)
-        for index, ts_local, diff in zip(depth.tolist(), depth_stamps, diffs, strict=True):
+        parsed = parse_depth(lines, after_prefix, lines.ends[depth], depth_stamps, self._depth_header, steps)
+        for index, ts_local, diff in zip(depth.tolist(), depth_stamps, parsed.diffs, strict=True):
             if diff is None:
                 other.append(index)
             else:
@@ -104,6 +106,8 @@ class BatchParser:
         return ParsedBatch(
             messages=len(lines.starts),
             book=book,
+            level_prices=parsed.prices,
+            level_sizes=parsed.sizes,
             tickers=_merge(tickers, slow_tickers, TICKER_COLUMNS),
             trades=_merge(trades, slow_trades, TRADE_COLUMNS),
         )
@@ -160,22 +164,22 @@ class BatchParser:
         for index in other:
             line = lines.line(index)
             stamp, sep, raw = line.partition(b" ")
-            if not (sep and raw and stamp.isdigit()):
-                book.append(
-                    (index, 0, MalformedMessage("bad_line", f"not '<ts_local_ns> <raw>': {line[:60]!r}"))
-                )
+            ts_local = parse_stamp(stamp)
+            if not (sep and raw) or ts_local is None:
+                detail = f"not '<ts_local_ns> <raw>': {line[:60]!r}"
+                book.append((index, 0, MalformedMessage("bad_line", detail)))
                 continue
             try:
-                message = self.parser.parse(int(stamp), raw)
+                message = self.parser.parse(ts_local, raw)
             except MalformedMessage as exc:
-                book.append((index, int(stamp), exc))
+                book.append((index, ts_local, exc))
                 continue
             if isinstance(message, BookTicker):
                 tickers.append((index, message))
             elif isinstance(message, TradeMessage):
                 trades.append((index, message))
             else:
-                book.append((index, int(stamp), message))
+                book.append((index, ts_local, message))
         return tickers, trades
 
 

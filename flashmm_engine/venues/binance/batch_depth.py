@@ -18,7 +18,7 @@ from flashmm_engine.marketdata.lines import Lines
 from flashmm_engine.types import NS_PER_MS
 from flashmm_engine.venues.binance.batch_flat import Template, pieces_match, templates
 from flashmm_engine.venues.binance.markets import BinanceMarket
-from flashmm_engine.venues.binance.messages import DepthDiff
+from flashmm_engine.venues.binance.messages import MAX_EXCHANGE_MS, DepthDiff
 
 HEADER_TEMPLATES: dict[BinanceMarket, str] = {
     "spot": '"data":{"e":"depthUpdate","E":<E>,"s":"%S","U":<U>,"u":<u>',
@@ -32,7 +32,6 @@ NEXT_LEVEL = b'"],["'  # after a size, more levels on the same side
 TO_ASKS = b'"]],"a":[["'  # after the last bid size, when ask levels follow
 END_NO_ASKS = b'"]],"a":[]}}'  # after the last bid size, no asks: the end of the line
 END = b'"]]}}'  # after the last ask size: the end of the line
-MAX_EXCHANGE_MS = np.iinfo(np.int64).max // NS_PER_MS
 
 
 def header_template(market: BinanceMarket, symbol: str) -> Template | None:
@@ -49,6 +48,13 @@ class _Levels:
     bid_counts: Ints
 
 
+@dataclass
+class DepthParse:
+    diffs: list[DepthDiff | None]  # None: not taken, for the per-message parser
+    prices: Ints  # every level of every line, see DepthDiff.levels_at
+    sizes: Ints
+
+
 def parse_depth(
     lines: Lines,
     bodies: Ints,
@@ -56,18 +62,18 @@ def parse_depth(
     stamps: list[int],
     header: Template | None,
     steps: tuple[Decimal, Decimal],
-) -> list[DepthDiff | None]:
+) -> DepthParse:
     """Diffs of the lines whose message (after the stream prefix) spans `bodies`..`line_ends`."""
     count = len(bodies)
     if header is None or not count:
-        return [None] * count
+        return DepthParse([None] * count, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
     byte_words = words(lines.buf)
     first = lines.first_runs(bodies)
     slots = len(header.slots)
     level_runs = lines.first_runs(line_ends) - first - slots
     ok = level_runs >= 0
     first, level_runs = np.where(ok, first, 0), np.where(ok, level_runs, 0)
-    run_index = first[:, None] + np.arange(slots)
+    run_index = np.minimum(first[:, None] + np.arange(slots), len(lines.run_starts) - 1)
     ok &= pieces_match(lines, header, bodies, run_index, None)
     values = {}
     for position, name in enumerate(header.slots):
@@ -84,7 +90,7 @@ def parse_depth(
     ok &= ((asks_only | bids_first) & (level_runs > 0) & (level_runs % 2 == 0)) | empty
     level_runs = np.where(ok, level_runs, 0)
     levels = _levels(lines, byte_words, first + slots, level_runs, line_ends, asks_only, steps)
-    return _diffs(ok & levels.ok, stamps, values, levels)
+    return DepthParse(_diffs(ok & levels.ok, stamps, values, levels), levels.prices, levels.sizes)
 
 
 def _levels(
@@ -138,6 +144,7 @@ def _levels(
 
 
 def _diffs(ok: Mask, stamps: list[int], values: dict[str, Ints], levels: _Levels) -> list[DepthDiff | None]:
+    """The accepted lines' diffs, each with its `levels_at` in `levels.prices` / `levels.sizes`."""
     prices, sizes = levels.prices.tolist(), levels.sizes.tolist()
     stops = np.cumsum(levels.counts)
     starts = (stops - levels.counts).tolist()
@@ -156,6 +163,7 @@ def _diffs(ok: Mask, stamps: list[int], values: dict[str, Ints], levels: _Levels
             [sizes[low:middle] for low, middle in zip(starts, middles, strict=True)],
             [prices[middle:high] for middle, high in zip(middles, ends, strict=True)],
             [sizes[middle:high] for middle, high in zip(middles, ends, strict=True)],
+            starts,
         )
     )
     for index in np.flatnonzero(~ok).tolist():

@@ -15,6 +15,10 @@ import orjson
 from flashmm_engine.marketdata.units import UnitParser
 from flashmm_engine.types import NS_PER_MS, MarketSpec
 
+MAX_INT64 = 2**63 - 1
+MAX_EXCHANGE_MS = MAX_INT64 // NS_PER_MS
+"""Later exchange times would overflow int64 nanoseconds in the tables: malformed."""
+
 DEPTH_STREAM_NAMES = ("depth", "depth@100ms", "depth@0ms", "depth@250ms", "depth@500ms")
 """Diff-depth stream variants (speeds) accepted for either market."""
 
@@ -39,6 +43,7 @@ class DepthDiff:
     bid_sizes: list[int]
     ask_prices: list[int]
     ask_sizes: list[int]
+    levels_at: int = -1  # batch path: where its levels (bids, then asks) start in the batch's level arrays
 
 
 @dataclass(slots=True)
@@ -128,7 +133,7 @@ class MessageParser:
         ask_prices, ask_sizes = self._levels(data["a"])
         return DepthDiff(
             ts_local,
-            _int(data["E"]) * NS_PER_MS,
+            _ms_to_ns(data["E"]),
             first_id,
             final_id,
             _int(data.get("pu", -1)),
@@ -150,7 +155,7 @@ class MessageParser:
         exchange_ms = data.get("E")
         return DepthSnapshot(
             ts_local=ts_local,
-            ts_exchange=ts_local if exchange_ms is None else _int(exchange_ms) * NS_PER_MS,
+            ts_exchange=ts_local if exchange_ms is None else _ms_to_ns(exchange_ms),
             last_update_id=_int(data["lastUpdateId"]),
             bids=[(ticks[p], lots[q]) for p, q in data["bids"]],
             asks=[(ticks[p], lots[q]) for p, q in data["asks"]],
@@ -158,14 +163,11 @@ class MessageParser:
 
     def _book_ticker(self, ts_local: int, data: dict[str, Any]) -> BookTicker:
         exchange_ms = data.get("E")  # spot bookTicker carries no event time
-        update_id = data["u"]
-        if type(update_id) is not int or (exchange_ms is not None and type(exchange_ms) is not int):
-            raise MalformedMessage("bad_field", "bookTicker u/E is not an integer")
         ticks, lots = self.ticks, self.lots
         return BookTicker(
             ts_local,
-            ts_local if exchange_ms is None else exchange_ms * NS_PER_MS,
-            update_id,
+            ts_local if exchange_ms is None else _ms_to_ns(exchange_ms),
+            _int(data["u"]),
             ticks[data["b"]],
             lots[data["B"]],
             ticks[data["a"]],
@@ -178,7 +180,7 @@ class MessageParser:
             raise MalformedMessage("bad_field", "trade field m is not a boolean")
         return TradeMessage(
             ts_local,
-            _int(data["T"]) * NS_PER_MS,
+            _ms_to_ns(data["T"]),
             self.ticks[data["p"]],
             self.lots[data["q"]],
             buyer_is_maker,
@@ -190,4 +192,13 @@ def _int(value: Any) -> int:
     # bool is an int subclass and floats would silently truncate: both are malformed ids/timestamps
     if type(value) is not int:
         raise MalformedMessage("bad_field", f"expected an integer, got {type(value).__name__}")
+    if not -MAX_INT64 <= value <= MAX_INT64:
+        raise MalformedMessage("bad_field", f"integer {value} out of int64 range")
     return value
+
+
+def _ms_to_ns(value: Any) -> int:
+    milliseconds = _int(value)
+    if milliseconds > MAX_EXCHANGE_MS:
+        raise MalformedMessage("bad_field", f"exchange time {milliseconds} ms out of range")
+    return milliseconds * NS_PER_MS

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
 from flashmm_engine.marketdata.book import BookError, OrderBook
+from flashmm_engine.marketdata.capture import parse_stamp
 from flashmm_engine.marketdata.digits import Ints
 from flashmm_engine.telemetry.bad_input import BadInputCounter
 from flashmm_engine.types import MarketSpec
@@ -43,6 +44,9 @@ class FeedSink(Protocol):
 @runtime_checkable
 class ColumnarFeedSink(FeedSink, Protocol):
     """A sink that also takes a batch's tickers and trades as columns (see batch.TICKER_COLUMNS)."""
+
+    def on_batch_levels(self, prices: Ints, sizes: Ints) -> None:
+        """The level arrays the batch's diffs point into (`DepthDiff.levels_at`); before those diffs."""
 
     def on_book_ticker_columns(self, columns: dict[str, Ints]) -> None: ...
 
@@ -96,8 +100,8 @@ class FeedProcessor:
         on_message = self.on_message
         for line in lines:
             stamp, sep, raw = line.partition(b" ")
-            if sep and raw and stamp.isdigit():
-                on_message(int(stamp), raw)
+            if sep and raw and (ts_local := parse_stamp(stamp)) is not None:
+                on_message(ts_local, raw)
             else:
                 self.messages += 1
                 self.bad_input.record("bad_line", f"not '<ts_local_ns> <raw>': {line[:60]!r}")
@@ -116,6 +120,7 @@ class FeedProcessor:
         self.messages += batch.messages
         sink = self.sink
         if isinstance(sink, ColumnarFeedSink):  # tickers and trades never touch the book: hand over columns
+            sink.on_batch_levels(batch.level_prices, batch.level_sizes)
             for _, ts_local, book_item in batch.book:
                 self.on_item(ts_local, book_item)
             sink.on_book_ticker_columns(batch.tickers)

@@ -114,8 +114,9 @@ def test_events_rebuild_book_matching_top_of_book(
     assert kinds == {BookSnapshot, BookDelta, Trade, TopOfBook}
     tickers = tables.top_of_book[tables.top_of_book["seq"].isin(tops_by_seq)]
     assert len(tickers) >= 30
-    for row in tickers.itertuples():
-        assert tops_by_seq[row.seq] == (row.bid_price, row.bid_size, row.ask_price, row.ask_size)
+    columns = ("seq", "bid_price", "bid_size", "ask_price", "ask_size")
+    for seq, *top in zip(*(tickers[c].tolist() for c in columns), strict=True):
+        assert tops_by_seq[seq] == tuple(top)
 
 
 def _top(book: OrderBook) -> tuple[int, int, int, int]:
