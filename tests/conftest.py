@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 PG_URL = os.environ.get("FLASHMM_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("FLASHMM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 FIXTURES = Path(__file__).parent / "fixtures"
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+pytest_plugins = ["tests.integration.sei_support"]
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No test may reach the network: a connection to a non-loopback address fails the test."""
+    original = socket.socket.connect
+
+    def guarded(self: socket.socket, address: Any) -> Any:
+        if isinstance(address, tuple) and address[0] not in LOOPBACK_HOSTS:
+            raise AssertionError(f"test tried to reach the network: {address}")
+        return original(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    yield
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 "message index: N: Order X not found"). The venue isolates that message, reports the cancel as failed,
 keeps the order's fills, and resubmits the rest of the cycle in the next tx."""
 
-# ruff: noqa: F811 - pytest fixtures imported from test_sei_support are re-bound as arguments
 from __future__ import annotations
 
 from flashmm_engine.types import (
@@ -19,14 +18,7 @@ from flashmm_engine.types import (
 )
 from flashmm_engine.venues.sei.stub.server import StubNode
 from flashmm_engine.venues.sei.venue import SeiVenue
-from tests.integration.test_sei_support import (  # noqa: F401 - fixtures
-    collect,
-    loopback_only,
-    stub,
-    taker_order,
-    venue,
-    wait_blocks,
-)
+from tests.integration.sei_support import collect, taker_order, wait_blocks
 
 MARKET = "sei:ETH/USDC"
 PRICE = 250_000

@@ -1,7 +1,6 @@
 """No secret in logs: a full venue session at DEBUG, with faults that make every component log, is checked
 for the mnemonic and the private key it derives."""
 
-# ruff: noqa: F811 - pytest fixtures imported from test_sei_support are re-bound as arguments
 from __future__ import annotations
 
 import logging
@@ -13,14 +12,7 @@ from flashmm_engine.types import Ack, OrderRequest, Side
 from flashmm_engine.venues.sei.signing import load_key_secret, wallet_from_secret
 from flashmm_engine.venues.sei.stub.server import StubNode
 from flashmm_engine.venues.sei.venue import SeiVenue
-from tests.integration.test_sei_support import (  # noqa: F401 - fixtures
-    FUND,
-    collect,
-    loopback_only,
-    stub,
-    venue_settings,
-    wait_blocks,
-)
+from tests.integration.sei_support import FUND, collect, venue_settings, wait_blocks
 
 MNEMONIC = "test " * 11 + "junk"  # the well-known Cosmos dev mnemonic
 

@@ -2,7 +2,6 @@
 (GET /cosmos/tx/v1beta1/txs), so every fill keeps its own price, fee and liquidity; the contract's
 order state only checks the result, alerting (never inventing fills) when the two disagree."""
 
-# ruff: noqa: F811 - pytest fixtures imported from test_sei_support are re-bound as arguments
 from __future__ import annotations
 
 import asyncio
@@ -19,14 +18,7 @@ from flashmm_engine.venues.sei.recovery import GapReplayer
 from flashmm_engine.venues.sei.rest import SeiRest
 from flashmm_engine.venues.sei.stub.server import StubNode
 from flashmm_engine.venues.sei.venue import SeiVenue
-from tests.integration.test_sei_support import (  # noqa: F401 - fixtures
-    collect,
-    loopback_only,
-    stub,
-    taker_order,
-    venue,
-    wait_blocks,
-)
+from tests.integration.sei_support import collect, taker_order, wait_blocks
 
 MARKET = "sei:ETH/USDC"
 PRICE = 250_000

@@ -1,6 +1,5 @@
 """SeiVenue against the stub node over real loopback sockets: place, cancel, fills, and recovery."""
 
-# ruff: noqa: F811 - pytest fixtures imported from test_sei_support are re-bound as arguments
 from __future__ import annotations
 
 import asyncio
@@ -18,14 +17,7 @@ from flashmm_engine.types import (
 from flashmm_engine.venues.base import Venue
 from flashmm_engine.venues.sei.stub.server import StubNode
 from flashmm_engine.venues.sei.venue import SeiVenue
-from tests.integration.test_sei_support import (  # noqa: F401 - fixtures
-    collect,
-    loopback_only,
-    stub,
-    taker_order,
-    venue,
-    wait_blocks,
-)
+from tests.integration.sei_support import collect, taker_order, wait_blocks
 
 MARKET = "sei:ETH/USDC"
 PRICE = 250_000  # 2500.00 USDC in 0.01 ticks

@@ -2,7 +2,6 @@
 (rpc.max_subscriptions_per_client), one per query, `unsubscribe`/`unsubscribe_all` with pubsub's errors,
 all as JSON-RPC -32603 "Internal error" with the reason in `data`; pushes reuse the subscribe id."""
 
-# ruff: noqa: F811 - pytest fixtures imported from test_sei_support are re-bound as arguments
 from __future__ import annotations
 
 import asyncio
@@ -13,12 +12,7 @@ import websockets
 
 from flashmm_engine.types import Side
 from flashmm_engine.venues.sei.stub.server import StubNode
-from tests.integration.test_sei_support import (  # noqa: F401 - fixtures
-    loopback_only,
-    stub,
-    taker_order,
-    wait_blocks,
-)
+from tests.integration.sei_support import taker_order, wait_blocks
 
 REPLY_TIMEOUT_S = 2.0
 

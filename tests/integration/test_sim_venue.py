@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -33,37 +30,19 @@ from flashmm_engine.types import (
 )
 from flashmm_engine.venues.base import Venue, VenueError
 from flashmm_engine.venues.sim.client import SimVenueClient
+from tests.integration.sim_process import sim_venue_process
 
 KEYS = {"alice": "alice-secret-key-1", "bob": "bob-secret-key-2"}
 MARKET = "SIM:ETHUSD"
 STARTUP_TIMEOUT_S = 20.0
 EVENT_TIMEOUT_S = 5.0
-STOP_TIMEOUT_S = 15.0
 
 
 @pytest.fixture
 def venue_url(tmp_path: Path) -> Iterator[str]:
-    env = {**os.environ, "FLASHMM_SIM__API_KEYS": json.dumps(KEYS), "FLASHMM_SIM__PORT": "0"}
-    flashmm = Path(sys.executable).parent / "flashmm"
-    proc = subprocess.Popen(
-        [str(flashmm), "venue", "sim"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line, proc.stderr.read().decode() if proc.stderr else "venue exited"
-        yield json.loads(line)["url"]
-    finally:
-        proc.terminate()
-        try:
-            _, stderr = proc.communicate(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            _, stderr = proc.communicate()
-            raise AssertionError(f"venue ignored SIGTERM: {stderr.decode()[-2000:]}") from None
-        assert proc.returncode == 0, stderr.decode()[-2000:]
-        for key in KEYS.values():
-            assert key not in stderr.decode(), "an API key leaked into the logs"
+    env = {"FLASHMM_SIM__API_KEYS": json.dumps(KEYS), "FLASHMM_SIM__PORT": "0"}
+    with sim_venue_process([], env, tmp_path, secrets=tuple(KEYS.values())) as started:
+        yield started["url"]
 
 
 class _SlowRetry(random.Random):

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,43 +12,20 @@ from pydantic import SecretStr
 
 from flashmm_engine.types import Ack, BookSnapshot, Fill, OrderRequest, Side, TimeInForce, TopOfBook
 from flashmm_engine.venues.sim.client import SimVenueClient
+from tests.integration.sim_process import sim_venue_process
 
 MARKET = "binance-usdm:ETHUSDT"
 KEY = "replay-secret-key"
-STOP_TIMEOUT_S = 15.0
 
 
 @pytest.fixture
 def replay_url(tmp_path: Path, fixtures_dir: Path) -> Iterator[str]:
-    env = {
-        **os.environ,
-        "FLASHMM_SIM__API_KEYS": json.dumps({"carol": KEY}),
-        "FLASHMM_SIM__REPLAY_SPEED": "4",
-    }
+    env = {"FLASHMM_SIM__API_KEYS": json.dumps({"carol": KEY}), "FLASHMM_SIM__REPLAY_SPEED": "4"}
     capture = fixtures_dir / "binance" / "usdm_ethusdt_slice.raw.gz"
-    flashmm = Path(sys.executable).parent / "flashmm"
-    proc = subprocess.Popen(
-        [str(flashmm), "venue", "sim", "--port", "0", "--capture", str(capture)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        cwd=tmp_path,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line, proc.stderr.read().decode() if proc.stderr else "venue exited"
-        assert json.loads(line)["market"] == MARKET
-        yield json.loads(line)["url"]
-    finally:
-        proc.terminate()
-        try:
-            _, stderr = proc.communicate(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            _, stderr = proc.communicate()
-            raise AssertionError(f"venue ignored SIGTERM: {stderr.decode()[-2000:]}") from None
-        assert proc.returncode == 0, stderr.decode()[-2000:]
+    args = ["--port", "0", "--capture", str(capture)]
+    with sim_venue_process(args, env, tmp_path, secrets=(KEY,)) as started:
+        assert started["market"] == MARKET
+        yield started["url"]
 
 
 async def test_replayed_market_data_and_a_marketable_order_fills(replay_url: str) -> None:

