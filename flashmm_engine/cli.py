@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+import traceback
 from typing import Any
 
 import click
 
 from flashmm_engine.config.settings import ConfigError
+from flashmm_engine.errors import EXIT_INPUT, FlashmmError
 
 # command path -> "module:attribute" of a click command; groups are implied by the paths.
 COMMANDS: dict[str, str] = {
@@ -79,9 +82,26 @@ def _build_root() -> click.Group:
 cli = _build_root()
 
 
+def _debug_requested(argv: list[str]) -> bool:
+    level = os.environ.get("FLASHMM_TELEMETRY__LOG_LEVEL", "").strip().upper()
+    return "--debug" in argv or level == "DEBUG"
+
+
 def main() -> None:
+    """Run the CLI. A `FlashmmError` or `ConfigError` becomes one line on stderr and its exit code."""
+    argv = sys.argv[1:]
+    debug = _debug_requested(argv)
+    if "--debug" in argv:
+        argv = [a for a in argv if a != "--debug"]
     try:
-        cli.main(prog_name="flashmm", standalone_mode=True)
+        cli.main(args=argv, prog_name="flashmm", standalone_mode=True)
     except ConfigError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(2)
+        if debug:
+            traceback.print_exc()
+        click.echo(f"flashmm: {exc}", err=True)
+        sys.exit(EXIT_INPUT)
+    except FlashmmError as exc:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"flashmm: {exc}", err=True)
+        sys.exit(exc.exit_code)
