@@ -24,6 +24,6 @@ class InputError(FlashmmError):
 
 
 class CommandFailed(FlashmmError):
-    """The command ran but failed, or produced nothing (0 messages read, an unwritable output). Exit code 1."""
+    """The command ran but failed, or produced nothing (0 messages read, unwritable output). Exit code 1."""
 
     exit_code = EXIT_FAILED
