@@ -61,7 +61,10 @@ DATA_OPTION = click.option(
     "--model", "kind", type=click.Choice(["logreg", "mlp", "seq"]), default="mlp", show_default=True
 )
 @click.option(
-    "--out", type=click.Path(path_type=Path), default=None, help="Artifact root (default: settings)."
+    "--out",
+    type=click.Path(file_okay=False, resolve_path=True, path_type=Path),
+    default=None,
+    help="Artifact root (default: $FLASHMM_HOME/models).",
 )
 @click.option("--train-fraction", type=click.FloatRange(0.1, 0.95), default=0.7, show_default=True)
 @click.option("--name", default=None, help="Model name (default: ethusdt-<market>-<model>).")
@@ -89,7 +92,7 @@ def train(
         cast("ModelKind", kind),
         name or f"ethusdt-{market}-{kind}",
         model_settings,
-        settings.database.url,
+        settings.database.resolved_url,
         train_fraction,
     )
     emit(result)
