@@ -29,15 +29,13 @@ def absolute(path: Path) -> Path:
     return Path(os.path.abspath(path.expanduser()))
 
 
-def ensure_dir(path: Path, what: str) -> Path:
-    """Create `path` (and parents) or stop with one clear line naming it."""
+def ensure_dir(path: Path, what: str, hint: str | None = None) -> Path:
+    """Create `path` (and parents) or stop with one clear line naming it, and what to do if `hint`."""
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise InputError(
-            f"cannot create {what} {path}: {reason} (set FLASHMM_HOME to a writable directory)"
-        ) from None
+        raise InputError(f"cannot create {what} {path}: {reason}" + (f" ({hint})" if hint else "")) from None
     return path
 
 

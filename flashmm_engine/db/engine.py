@@ -18,6 +18,7 @@ from flashmm_engine.telemetry.redact import redact_url
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+STORE_HINT = "check FLASHMM_HOME or FLASHMM_DATABASE__URL"
 
 
 def make_engine(url: str) -> sa.Engine:
@@ -31,7 +32,7 @@ def make_engine(url: str) -> sa.Engine:
     if parsed.get_backend_name() != "sqlite":
         return sa.create_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
-        ensure_dir(Path(parsed.database).parent, "the SQL store's directory")
+        ensure_dir(Path(parsed.database).parent, "the SQL store's directory", STORE_HINT)
     engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     sa.event.listen(engine, "connect", _sqlite_connect)
     sa.event.listen(engine, "begin", _sqlite_begin)

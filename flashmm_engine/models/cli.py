@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any, cast
 import click
 import orjson
 
-from flashmm_engine.config.settings import load_settings
-from flashmm_engine.telemetry.logs import configure_logging
+from flashmm_engine.cli_support import emit, start_command
+from flashmm_engine.errors import InputError
 
 if TYPE_CHECKING:
     from flashmm_engine.models.nets import ModelKind
@@ -38,10 +38,6 @@ def detect(paths: list[Path], market: str | None) -> Any:
     from flashmm_engine.marketdata.normalize import detect_market
 
     return detect_market(paths[0])
-
-
-def emit(payload: dict[str, Any]) -> None:
-    click.echo(orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY).decode())
 
 
 DATA_OPTION = click.option(
@@ -77,8 +73,7 @@ def train(
     name: str | None,
 ) -> None:
     """Train on the first part of the data by time, export, and register a candidate."""
-    settings = load_settings()
-    configure_logging(settings.telemetry.log_level, settings.telemetry.log_json)
+    settings = start_command()
     from flashmm_engine.models.pipeline import train_from_captures
 
     paths = expand_captures(data)
@@ -111,9 +106,12 @@ def train(
 )
 def evaluate(model_dir: Path, data: tuple[Path, ...], market: str | None, from_fraction: float) -> None:
     """Per-horizon accuracy on moves, log loss and Brier score vs. the top-of-book imbalance baseline."""
-    settings = load_settings()
-    configure_logging(settings.telemetry.log_level, settings.telemetry.log_json)
+    start_command()
+    from flashmm_engine.models.loader import ModelRefused
     from flashmm_engine.models.pipeline import evaluate_captures
 
     paths = expand_captures(data)
-    emit(evaluate_captures(model_dir, paths, detect(paths, market), from_fraction))
+    try:
+        emit(evaluate_captures(model_dir, paths, detect(paths, market), from_fraction))
+    except ModelRefused as exc:
+        raise InputError(f"model {model_dir} refused: {exc}") from None

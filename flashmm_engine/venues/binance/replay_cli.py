@@ -113,7 +113,12 @@ def verify_book(file: Path, market: str | None) -> None:
 def serve(file: Path, market: str | None, **opts: Any) -> None:
     """Serve FILE on 127.0.0.1 as a Binance combined-stream websocket plus REST depth snapshots."""
     start_command()
-    emit(asyncio.run(_serve(_server(file, _market(file, market), opts))))
+    summary = asyncio.run(_serve(_server(file, _market(file, market), opts)))
+    if not summary["sent"]:
+        raise CommandFailed(
+            f"served no message of {file} ({summary['lines']} lines loaded, {summary['position']} replayed)"
+        )
+    emit(summary)
 
 
 async def _serve(server: ReplayServer) -> dict[str, Any]:
