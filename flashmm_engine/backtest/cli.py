@@ -12,6 +12,7 @@ import orjson
 from flashmm_engine.backtest.run import BacktestOptions
 from flashmm_engine.config.settings import load_settings
 from flashmm_engine.telemetry.logs import configure_logging
+from flashmm_engine.venues.capture_cli import capture_options
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +22,7 @@ log = logging.getLogger(__name__)
 @click.option(
     "--synthetic", "synthetic_s", type=float, default=None, help="Backtest SECONDS of synthetic flow."
 )
-@click.option(
-    "--market", type=click.Choice(["spot", "usdm"]), default=None, help="Capture market (detected)."
-)
+@capture_options
 @click.option("--strategy", type=click.Choice(["fixed"]), default="fixed", show_default=True)
 @click.option("--half-spread-ticks", type=click.IntRange(min=0), default=5, show_default=True)
 @click.option(
@@ -66,6 +65,8 @@ def backtest(
     file: Path | None,
     synthetic_s: float | None,
     market: str | None,
+    symbol: str | None,
+    exchange_info: Path | None,
     strategy: str,
     half_spread_ticks: int,
     order_size: int,
@@ -107,7 +108,7 @@ def backtest(
             from flashmm_engine.backtest.run import backtest_capture
 
             log.info("backtesting %s", file)
-            result = backtest_capture(file, market, opts)
+            result = backtest_capture(file, market, opts, symbol, exchange_info)
         else:
             from flashmm_engine.backtest.synthetic_run import backtest_synthetic
 

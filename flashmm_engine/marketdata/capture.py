@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import gzip
 import logging
+import zlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, cast
 
 from isal import igzip
+
+from flashmm_engine.errors import InputError
 
 GZIP_MAGIC = b"\x1f\x8b"
 _gunzip: Callable[[bytes], bytes] = igzip.decompress  # ISA-L: about twice as fast as zlib here, same format
@@ -29,8 +33,55 @@ def open_capture(path: Path) -> IO[bytes]:
     return path.open("rb")
 
 
-def iter_lines(path: Path) -> Iterator[bytes]:
-    """Non-empty lines of a capture, newline stripped. A truncated gzip tail ends the iteration cleanly."""
+@dataclass(frozen=True)
+class CaptureHead:
+    """The first lines of a capture, for detection, and what the container looked like."""
+
+    path: Path
+    lines: list[bytes]
+    compressed: bool
+    truncated: bool  # the gzip stream ended inside the lines read
+    size_bytes: int
+
+    def describe(self) -> str:
+        """What was found, for error messages: e.g. "an empty file" or "12 lines of gzip text"."""
+        container = "gzip" if self.compressed else "plain"
+        if not self.lines:
+            if self.truncated:
+                return "a gzip stream truncated before its first complete line"
+            return "an empty file" if self.size_bytes == 0 else f"{container} data without a single line"
+        tail = ", truncated" if self.truncated else ""
+        return f"{len(self.lines)} lines of {container} text{tail}, starting {self.lines[0][:60]!r}"
+
+
+def read_head(path: Path, max_lines: int) -> CaptureHead:
+    """Up to `max_lines` non-empty lines; raises InputError for a file that is no readable capture."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as probe:
+            compressed = probe.read(2) == GZIP_MAGIC
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the capture: {exc.strerror or exc}") from None
+    truncated = False
+    lines: list[bytes] = []
+    try:
+        for line in iter_lines(path, raise_truncated=True):
+            lines.append(line)
+            if len(lines) >= max_lines:
+                break
+    except TruncatedCapture:
+        truncated = True
+    return CaptureHead(path, lines, compressed, truncated, size)
+
+
+class TruncatedCapture(EOFError):
+    """The gzip stream ends in the middle of a member."""
+
+
+def iter_lines(path: Path, raise_truncated: bool = False) -> Iterator[bytes]:
+    """Non-empty lines of a capture, newline stripped. A truncated gzip tail ends the iteration cleanly
+    (with a warning), or raises `TruncatedCapture` with `raise_truncated`. Corrupt gzip data is an
+    InputError."""
     with open_capture(path) as stream:
         pending = b""
         try:
@@ -45,7 +96,13 @@ def iter_lines(path: Path) -> Iterator[bytes]:
                 yield pending
         except EOFError:
             # a recorder killed mid-write leaves a truncated gzip member; keep what was complete
+            if raise_truncated:
+                raise TruncatedCapture(str(path)) from None
             log.warning("capture %s ends with a truncated gzip member; the partial tail was skipped", path)
+        except (gzip.BadGzipFile, zlib.error) as exc:
+            raise InputError(
+                f"{path}: corrupt gzip data ({exc}); expected a gzip or plain-text capture"
+            ) from None
 
 
 MAX_STAMP_NS = 2**63 - 1
@@ -76,3 +133,7 @@ def read_capture(path: Path) -> bytes:
         return _gunzip(data)
     except EOFError:  # a truncated member: the streaming reader keeps what was complete
         return b"".join(line + b"\n" for line in iter_lines(path))
+    except (gzip.BadGzipFile, zlib.error) as exc:
+        raise InputError(
+            f"{path}: corrupt gzip data ({exc}); expected a gzip or plain-text capture"
+        ) from None

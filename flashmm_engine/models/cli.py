@@ -35,7 +35,7 @@ def expand_captures(inputs: tuple[Path, ...]) -> list[Path]:
 def detect(paths: list[Path], market: str | None) -> Any:
     if market is not None:
         return market
-    from flashmm_engine.marketdata.normalize import detect_market
+    from flashmm_engine.venues.captures import detect_market
 
     return detect_market(paths[0])
 

@@ -13,14 +13,16 @@ import orjson
 import pytest
 
 from flashmm_engine.marketdata.book import OrderBook
+from flashmm_engine.marketdata.records import DepthSnapshot, FeedSink
 from flashmm_engine.types import BookDelta, BookSnapshot, MarketEvent, TopOfBook, Trade
 from flashmm_engine.venues.binance.events import MarketEventSink
 from flashmm_engine.venues.binance.faults import FaultPlan
 from flashmm_engine.venues.binance.feed import BinanceFeed, FeedConfig
-from flashmm_engine.venues.binance.markets import BinanceMarket, binance_market_spec
-from flashmm_engine.venues.binance.messages import DepthSnapshot, MessageParser
-from flashmm_engine.venues.binance.processor import FeedProcessor, FeedSink
+from flashmm_engine.venues.binance.markets import BinanceMarket
+from flashmm_engine.venues.binance.messages import MessageParser
+from flashmm_engine.venues.binance.processor import FeedProcessor
 from flashmm_engine.venues.binance.replay_server import ReplayLine, ReplayServer, load_replay_lines
+from tests.binance_specs import eth_spec
 
 DRAIN_S = 1.0
 RUN_TIMEOUT_S = 25.0
@@ -47,6 +49,8 @@ async def run_feed(
     """Run the connector against a started server until the replay ends, then stop both."""
     config = FeedConfig(
         market=server.market,
+        symbol=server.symbol,
+        spec=server.instrument,
         ws_urls=ws_urls or (server.ws_url,),
         rest_urls=rest_urls or (server.base_url,),
         stale_after_s=stale_after_s,
@@ -173,13 +177,11 @@ async def test_rest_snapshot_is_the_book_at_the_stream_position(fixtures_dir: Pa
     finally:
         await server.stop()
     last_diff_id = max(orjson.loads(x.raw)["data"]["u"] for x in lines if x.stream == "ethusdt@depth@0ms")
-    snapshot = MessageParser(binance_market_spec("usdm"), "ETHUSDT").parse(0, body)
+    snapshot = MessageParser(eth_spec("usdm"), "ETHUSDT").parse(0, body)
     assert isinstance(snapshot, DepthSnapshot)
     assert snapshot.last_update_id == last_diff_id
     reference = OrderBook()  # the capture replayed offline through the same pipeline
-    offline = FeedProcessor(
-        "usdm", binance_market_spec("usdm"), "ETHUSDT", MarketEventSink("m", _drop), book=reference
-    )
+    offline = FeedProcessor("usdm", eth_spec("usdm"), "ETHUSDT", MarketEventSink("m", _drop), book=reference)
     for line in lines:
         offline.on_message(line.ts_local, line.raw)
     assert snapshot.bids == reference.depth(1, 1000) and snapshot.asks == reference.depth(-1, 1000)

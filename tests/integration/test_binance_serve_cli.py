@@ -12,7 +12,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from flashmm_engine.venues.binance.feed import BinanceFeed, FeedConfig
+from flashmm_engine.venues.binance.feed import FeedConfig, open_live_feed
 
 STARTUP_WAIT_S = 20.0
 FEED_RUN_S = 2.0
@@ -39,9 +39,12 @@ async def test_serve_command_feeds_the_connector(fixtures_dir: Path) -> None:
             assert process.returncode is None and line, "serve exited early"
         assert port is not None
         base = f"127.0.0.1:{port}"
-        feed = BinanceFeed(
-            FeedConfig(market="usdm", ws_urls=(f"ws://{base}",), rest_urls=(f"http://{base}",))
-        )
+        # the spec comes from the server's exchangeInfo, as a live feed gets it from Binance
+        config = FeedConfig("usdm", "ETHUSDT", ws_urls=(f"ws://{base}",), rest_urls=(f"http://{base}",))
+        feed = await open_live_feed(config)
+        assert feed.config.spec is not None and feed.config.spec.source == "exchange_info"
+        assert feed.config.spec.origin == f"http://{base}/fapi/v1/exchangeInfo"
+        assert (str(feed.config.spec.tick_size), str(feed.config.spec.lot_size)) == ("0.01", "0.001")
         stop = asyncio.Event()
         task = asyncio.create_task(feed.run(stop))
         await asyncio.sleep(FEED_RUN_S)

@@ -13,16 +13,17 @@ from typing import Any
 import click
 import orjson
 
-from flashmm_engine.marketdata.normalize import detect_market
 from flashmm_engine.marketdata.recorder import RawRecorder
+from flashmm_engine.marketdata.source import CaptureInfo
 from flashmm_engine.service.signals import install_stop_signals
 from flashmm_engine.service.tasks import TaskTracker
 from flashmm_engine.telemetry.logs import configure_logging
 from flashmm_engine.venues.binance.faults import FaultPlan
 from flashmm_engine.venues.binance.feed import BinanceFeed, FeedConfig
-from flashmm_engine.venues.binance.markets import BinanceMarket, as_market
+from flashmm_engine.venues.binance.markets import as_market
 from flashmm_engine.venues.binance.replay_server import ReplayServer, load_replay_lines
 from flashmm_engine.venues.binance.verify import verify_capture
+from flashmm_engine.venues.capture_cli import capture_options, open_from_options
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +31,6 @@ DRAIN_S = 1.0
 """After the replay ends, time left for the connector to consume what is still in flight."""
 
 capture_argument = click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-market_option = click.option(
-    "--market",
-    type=click.Choice(["spot", "usdm"]),
-    default=None,
-    help="Market; detected from the file if omitted.",
-)
 
 
 def replay_options(command: Any) -> Any:
@@ -62,11 +57,7 @@ def _emit(result: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-def _market(file: Path, market: str | None) -> BinanceMarket:
-    return as_market(market) if market else detect_market(file)
-
-
-def _server(file: Path, market: BinanceMarket, opts: dict[str, Any]) -> ReplayServer:
+def _server(info: CaptureInfo, opts: dict[str, Any]) -> ReplayServer:
     faults = FaultPlan(
         disconnect_every_s=opts["disconnect_every"],
         drop=opts["drop"],
@@ -74,27 +65,34 @@ def _server(file: Path, market: BinanceMarket, opts: dict[str, Any]) -> ReplaySe
         reorder=opts["reorder"],
         seed=opts["seed"],
     )
-    lines = load_replay_lines(file)
-    return ReplayServer(lines, market, speed=opts["speed"], faults=faults, port=opts["port"])
+    lines = load_replay_lines(info.path)
+    market = as_market(info.market)
+    return ReplayServer(
+        lines, market, info.symbol, speed=opts["speed"], faults=faults, port=opts["port"], spec=info.spec
+    )
 
 
 @click.command("verify-book")
 @capture_argument
-@market_option
-def verify_book(file: Path, market: str | None) -> None:
+@capture_options
+def verify_book(file: Path, market: str | None, symbol: str | None, exchange_info: Path | None) -> None:
     """Rebuild the book from FILE with the live sync code and compare it with every matching bookTicker."""
     configure_logging()
-    _emit(verify_capture(file, _market(file, market)))
+    source, info = open_from_options(file, market, symbol, exchange_info)
+    _emit(verify_capture(source, info))
 
 
 @click.command("serve")
 @capture_argument
-@market_option
+@capture_options
 @replay_options
-def serve(file: Path, market: str | None, **opts: Any) -> None:
+def serve(
+    file: Path, market: str | None, symbol: str | None, exchange_info: Path | None, **opts: Any
+) -> None:
     """Serve FILE on 127.0.0.1 as a Binance combined-stream websocket plus REST depth snapshots."""
     configure_logging()
-    _emit(asyncio.run(_serve(_server(file, _market(file, market), opts))))
+    _, info = open_from_options(file, market, symbol, exchange_info)
+    _emit({**info.describe(), **asyncio.run(_serve(_server(info, opts)))})
 
 
 async def _serve(server: ReplayServer) -> dict[str, Any]:
@@ -118,7 +116,7 @@ async def _serve(server: ReplayServer) -> dict[str, Any]:
 
 @click.command("watch")
 @capture_argument
-@market_option
+@capture_options
 @replay_options
 @click.option(
     "--record", type=click.Path(file_okay=False, path_type=Path), default=None, help="Record raw to DIR."
@@ -128,14 +126,22 @@ async def _serve(server: ReplayServer) -> dict[str, Any]:
 )
 @click.option("--stale-after", type=float, default=5.0, show_default=True, help="Stale-feed timeout (s).")
 def watch(
-    file: Path, market: str | None, record: Path | None, print_every: float, stale_after: float, **opts: Any
+    file: Path,
+    market: str | None,
+    symbol: str | None,
+    exchange_info: Path | None,
+    record: Path | None,
+    print_every: float,
+    stale_after: float,
+    **opts: Any,
 ) -> None:
     """Replay FILE in-process and run the live connector against it, printing the top of book to stderr."""
     configure_logging()
-    resolved = _market(file, market)
-    server = _server(file, resolved, opts)
-    recorder = RawRecorder(record, f"binance-{resolved}") if record else None
-    _emit(asyncio.run(_watch(server, recorder, print_every, stale_after)))
+    _, info = open_from_options(file, market, symbol, exchange_info)
+    server = _server(info, opts)
+    prefix = f"binance-{info.market}-{info.symbol.lower()}"
+    recorder = RawRecorder(record, prefix, info.spec) if record else None
+    _emit({**info.describe(), **asyncio.run(_watch(server, recorder, print_every, stale_after))})
 
 
 async def _watch(
@@ -151,6 +157,7 @@ async def _watch(
         ws_urls=(server.ws_url,),
         rest_urls=(server.base_url,),
         stale_after_s=stale_after,
+        spec=server.instrument,
     )
     feed = BinanceFeed(config, recorder=recorder)
     tasks = TaskTracker("watch")
