@@ -114,4 +114,4 @@ def evaluate(model_dir: Path, data: tuple[Path, ...], market: str | None, from_f
 
     paths = expand_captures(data)
     market, capture = detect(paths, market)
-    emit({**capture, **evaluate_captures(model_dir, paths, market, from_fraction)})
+    emit({**capture, **evaluate_captures(model_dir, paths, cast("Market", market), from_fraction)})
