@@ -38,3 +38,11 @@ def test_market_ids_and_symbol_split() -> None:
     assert stream_names("coinm", "BTCUSD_PERP")[-1] == "btcusd_perp@aggTrade"
     with pytest.raises(ValueError, match="coinm"):
         as_market("options")
+
+
+def test_coinm_settings_use_the_dapi_urls() -> None:
+    config = FeedConfig.from_settings(BinanceSettings(market="coinm", symbol="BTCUSD_PERP"))
+    assert (config.market, config.symbol, config.spec) == ("coinm", "BTCUSD_PERP", None)
+    assert config.ws_urls == ("wss://dstream.binance.com",) and config.rest_urls == (
+        "https://dapi.binance.com",
+    )
