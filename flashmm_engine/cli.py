@@ -21,7 +21,7 @@ COMMANDS: dict[str, str] = {
     "replay serve": "flashmm_engine.venues.binance.replay_cli:serve",
     "replay verify-book": "flashmm_engine.venues.binance.replay_cli:verify_book",
     "replay watch": "flashmm_engine.venues.binance.replay_cli:watch",
-    "bench feed": "flashmm_engine.marketdata.bench_cli:bench_feed",
+    "bench feed": "flashmm_engine.venues.bench_cli:bench_feed",
     "model train": "flashmm_engine.models.cli:train",
     "model evaluate": "flashmm_engine.models.cli:evaluate",
     "model list": "flashmm_engine.models.registry_cli:list_models",

@@ -10,6 +10,7 @@ import click
 from flashmm_engine.backtest.run import BacktestOptions
 from flashmm_engine.cli_support import emit, start_command
 from flashmm_engine.errors import CommandFailed, InputError
+from flashmm_engine.venues.capture_cli import capture_options
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +24,7 @@ log = logging.getLogger(__name__)
     default=None,
     help="Backtest SECONDS of synthetic flow.",
 )
-@click.option(
-    "--market", type=click.Choice(["spot", "usdm"]), default=None, help="Capture market (detected)."
-)
+@capture_options
 @click.option("--strategy", type=click.Choice(["fixed"]), default="fixed", show_default=True)
 @click.option("--half-spread-ticks", type=click.IntRange(min=0), default=5, show_default=True)
 @click.option(
@@ -68,6 +67,8 @@ def backtest(
     file: Path | None,
     synthetic_s: float | None,
     market: str | None,
+    symbol: str | None,
+    exchange_info: Path | None,
     strategy: str,
     half_spread_ticks: int,
     order_size: int,
@@ -108,7 +109,7 @@ def backtest(
             from flashmm_engine.backtest.run import backtest_capture
 
             log.info("backtesting %s", file)
-            result = backtest_capture(file, market, opts)
+            result = backtest_capture(file, market, opts, symbol, exchange_info)
         else:
             from flashmm_engine.backtest.synthetic_run import backtest_synthetic
 

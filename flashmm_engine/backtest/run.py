@@ -12,9 +12,10 @@ from typing import Any
 from flashmm_engine.backtest.replay import run_replay
 from flashmm_engine.backtest.report import BacktestReport
 from flashmm_engine.backtest.session import Session
-from flashmm_engine.marketdata.normalize import NormalizedTables, detect_market, load_capture
+from flashmm_engine.marketdata.normalize import NormalizedTables, normalize
 from flashmm_engine.strategy.fixed_spread import FixedSpreadParams, FixedSpreadStrategy
 from flashmm_engine.types import MarketSpec
+from flashmm_engine.venues.captures import open_capture
 from flashmm_engine.venues.sim.columns import EventColumns, merge_tables
 from flashmm_engine.venues.sim.latency import ConstantLatency, Latency, parse_latency
 from flashmm_engine.venues.sim.market_config import SimMarket
@@ -46,12 +47,19 @@ class BacktestOptions:
     seed: int = 0
 
 
-def backtest_capture(path: Path, market: str | None, opts: BacktestOptions) -> dict[str, Any]:
+def backtest_capture(
+    path: Path,
+    market: str | None,
+    opts: BacktestOptions,
+    symbol: str | None = None,
+    exchange_info: Path | None = None,
+) -> dict[str, Any]:
     started = time.perf_counter()
-    tables = load_capture(path, market or detect_market(path))  # type: ignore[arg-type]
+    source, info = open_capture(path, market, symbol, exchange_info)
+    tables, _ = normalize(source, info)
     load_s = time.perf_counter() - started
     result = backtest_tables(tables, opts)
-    return {**result, "load_seconds": round(load_s, 3)}
+    return {**info.describe(), **result, "load_seconds": round(load_s, 3)}
 
 
 def backtest_tables(tables: NormalizedTables, opts: BacktestOptions) -> dict[str, Any]:

@@ -8,7 +8,9 @@ from pydantic import BaseModel, Field, model_validator
 
 
 class BinanceSettings(BaseModel):
-    market: str = Field(default="spot", pattern="^(spot|usdm)$", description="Binance market: spot or usdm.")
+    market: str = Field(
+        default="spot", pattern="^(spot|usdm|coinm)$", description="Binance market: spot, usdm or coinm."
+    )
     symbol: str = Field(default="ETHUSDT", description="Symbol to follow.")
     ws_urls: list[str] = Field(
         default_factory=list,

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from flashmm_engine.venues.binance.messages import BookTicker, DepthDiff, DepthSnapshot, TradeMessage
+from flashmm_engine.marketdata.records import BookTicker, DepthDiff, DepthSnapshot, TradeMessage
 
 BOOK_DELTA_COLUMNS = ("ts_exchange", "ts_local", "market", "side", "price", "size", "seq")
 BOOK_SNAPSHOT_COLUMNS = ("ts_exchange", "ts_local", "market", "seq", "side", "price", "size")

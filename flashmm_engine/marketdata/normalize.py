@@ -1,8 +1,9 @@
-"""Raw Binance captures -> normalized Parquet tables, through the same feed pipeline as the live connector.
+"""Raw captures -> normalized Parquet tables, through the venue's own feed pipeline (the live connector's).
 
 Tables and their columns are the cross-team contract (see README, "Normalized tables"). Diffs that were
 buffered before a snapshot carry the snapshot's local time as `ts_local`, the moment they took effect, so that
-replaying snapshot + deltas in ts_local order rebuilds the book.
+replaying snapshot + deltas in ts_local order rebuilds the book. The instrument spec the values were read
+with is written beside the tables as `spec.json`.
 """
 
 from __future__ import annotations
@@ -19,18 +20,14 @@ from typing import Any
 
 import pandas as pd
 
-from flashmm_engine.marketdata.capture import iter_lines, read_capture
 from flashmm_engine.marketdata.columns import ColumnSink
+from flashmm_engine.marketdata.source import CaptureInfo, CaptureSource, CaptureStats, require_usable
+from flashmm_engine.marketdata.spec import SPEC_FILE, InstrumentSpec, write_spec
 from flashmm_engine.types import BookDelta, BookSnapshot, MarketEvent, MarketSpec, Side, TopOfBook, Trade
-from flashmm_engine.venues.binance.batch import BatchParser
-from flashmm_engine.venues.binance.markets import BinanceMarket, as_market, binance_market_spec
-from flashmm_engine.venues.binance.processor import FeedProcessor
 
 log = logging.getLogger(__name__)
 
 TABLE_NAMES = ("book_delta", "book_snapshot", "trade", "top_of_book")
-DETECT_MAX_LINES = 10_000
-"""Lines scanned to tell a spot capture from a futures one."""
 
 
 @dataclass
@@ -40,46 +37,25 @@ class NormalizedTables:
     trade: pd.DataFrame
     top_of_book: pd.DataFrame
     spec: MarketSpec
+    instrument: InstrumentSpec
 
 
-@dataclass(frozen=True)
-class CaptureStats:
-    messages: int
-    malformed: int
-    resyncs: int
-
-
-def load_capture(path: Path, market: BinanceMarket, symbol: str = "ETHUSDT") -> NormalizedTables:
-    return normalize_capture(path, as_market(market), symbol)[0]
-
-
-def normalize_capture(
-    path: Path, market: BinanceMarket, symbol: str = "ETHUSDT", batch: bool = True
+def normalize(
+    source: CaptureSource, info: CaptureInfo, batch: bool = True
 ) -> tuple[NormalizedTables, CaptureStats]:
     """`batch=False` feeds the lines one by one, exactly as the live connector does (same results, slower)."""
-    spec = binance_market_spec(market, symbol)
-    sink = ColumnSink(spec.symbol)
-    processor = FeedProcessor(market, spec, symbol, sink)
-    feed_capture(processor, path, batch)
+    sink = ColumnSink(info.spec.market_id)
+    stats = source.iterate(info, sink, batch)
+    require_usable(info, stats)
     tables = NormalizedTables(
         book_delta=sink.book_delta(),
         book_snapshot=sink.book_snapshot(),
         trade=sink.trade(),
         top_of_book=sink.top_of_book(),
-        spec=spec,
+        spec=info.spec.market_spec(),
+        instrument=info.spec,
     )
-    stats = CaptureStats(processor.messages, processor.malformed, processor.resyncs)
     return tables, stats
-
-
-def feed_capture(processor: FeedProcessor, path: Path, batch: bool = True) -> None:
-    """Push a whole capture through `processor`: all lines at once (batch path) or one by one."""
-    if batch:
-        parser = BatchParser(processor.market, processor.spec, processor.symbol)
-        with gc_paused():
-            processor.on_batch(parser.parse(read_capture(path)))
-    else:
-        processor.on_lines(iter_lines(path))
 
 
 @contextmanager
@@ -96,16 +72,6 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def detect_market(path: Path) -> BinanceMarket:
-    """Futures diffs carry `pu` (previous final update id); spot diffs do not."""
-    for count, line in enumerate(iter_lines(path)):
-        if b"depthUpdate" in line:
-            return "usdm" if b'"pu":' in line else "spot"
-        if count >= DETECT_MAX_LINES:
-            break
-    raise ValueError(f"{path}: no depth diff in the first {DETECT_MAX_LINES} lines; pass --market")
-
-
 def write_parquet(tables: NormalizedTables, out_dir: Path) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
@@ -113,6 +79,7 @@ def write_parquet(tables: NormalizedTables, out_dir: Path) -> dict[str, Path]:
         frame: pd.DataFrame = getattr(tables, name)
         paths[name] = out_dir / f"{name}.parquet"
         frame.to_parquet(paths[name], index=False)
+    paths["spec"] = write_spec(tables.instrument, out_dir / SPEC_FILE)
     return paths
 
 

@@ -1,8 +1,10 @@
 """Raw feed recorder: every received message as `<ts_local_ns> <raw>` in hourly gzip segments.
 
 Segments are named `<prefix>-YYYYMMDDTHH.raw.gz` by the UTC hour of the message's local receive time, so
-a re-run of any normalization sees exactly what the connector saw. `close()` writes the gzip trailer; the
-owner calls it on shutdown (SIGTERM), which is why nothing is lost on a clean stop.
+a re-run of any normalization sees exactly what the connector saw. With a spec, each segment gets a sidecar
+`<segment>.spec.json`, so later stages read the instrument's steps instead of guessing them. `close()`
+writes the gzip trailer; the owner calls it on shutdown (SIGTERM), which is why nothing is lost on a
+clean stop.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
+from flashmm_engine.marketdata.spec import InstrumentSpec, sidecar_path, write_spec
 from flashmm_engine.types import NS_PER_S
 
 log = logging.getLogger(__name__)
@@ -22,9 +25,10 @@ COMPRESS_LEVEL = 6
 
 
 class RawRecorder:
-    def __init__(self, directory: Path, prefix: str) -> None:
+    def __init__(self, directory: Path, prefix: str, spec: InstrumentSpec | None = None) -> None:
         self.directory = directory
         self.prefix = prefix
+        self.spec = spec
         self.lines = 0
         self.segments: list[Path] = []
         self._hour: int | None = None
@@ -59,4 +63,6 @@ class RawRecorder:
         self._hour = hour
         if path not in self.segments:
             self.segments.append(path)
+        if self.spec is not None:
+            write_spec(self.spec, sidecar_path(path))
         log.info("recording raw feed to %s", path)

@@ -32,12 +32,12 @@ def expand_captures(inputs: tuple[Path, ...]) -> list[Path]:
     return paths
 
 
-def detect(paths: list[Path], market: str | None) -> Any:
-    if market is not None:
-        return market
-    from flashmm_engine.marketdata.normalize import detect_market
+def detect(paths: list[Path], market: str | None) -> tuple[Any, dict[str, Any]]:
+    """The market (detected unless given) and what the first capture holds: venue, symbol and spec."""
+    from flashmm_engine.venues.captures import open_capture
 
-    return detect_market(paths[0])
+    _, info = open_capture(paths[0], market)
+    return info.market, info.describe()
 
 
 DATA_OPTION = click.option(
@@ -63,7 +63,7 @@ DATA_OPTION = click.option(
     help="Artifact root (default: $FLASHMM_HOME/models).",
 )
 @click.option("--train-fraction", type=click.FloatRange(0.1, 0.95), default=0.7, show_default=True)
-@click.option("--name", default=None, help="Model name (default: ethusdt-<market>-<model>).")
+@click.option("--name", default=None, help="Model name (default: <symbol>-<market>-<model>).")
 def train(
     data: tuple[Path, ...],
     market: str | None,
@@ -77,7 +77,7 @@ def train(
     from flashmm_engine.models.pipeline import train_from_captures
 
     paths = expand_captures(data)
-    market = detect(paths, market)
+    market, capture = detect(paths, market)
     model_settings = (
         settings.models if out is None else settings.models.model_copy(update={"artifacts_dir": out})
     )
@@ -85,12 +85,12 @@ def train(
         paths,
         cast("Market", market),
         cast("ModelKind", kind),
-        name or f"ethusdt-{market}-{kind}",
+        name or f"{str(capture['symbol']).lower()}-{market}-{kind}",
         model_settings,
         settings.database.resolved_url,
         train_fraction,
     )
-    emit(result)
+    emit({**capture, **result})
 
 
 @click.command("evaluate")
@@ -111,7 +111,9 @@ def evaluate(model_dir: Path, data: tuple[Path, ...], market: str | None, from_f
     from flashmm_engine.models.pipeline import evaluate_captures
 
     paths = expand_captures(data)
+    market, capture = detect(paths, market)
     try:
-        emit(evaluate_captures(model_dir, paths, detect(paths, market), from_fraction))
+        result = evaluate_captures(model_dir, paths, cast("Market", market), from_fraction)
     except ModelRefused as exc:
         raise InputError(f"model {model_dir} refused: {exc}") from None
+    emit({**capture, **result})

@@ -39,7 +39,8 @@ def capture_frames(
     paths: Sequence[Path], market: Literal["spot", "usdm"], spec: FeatureSpec, sample_ns: int
 ) -> list[FeatureFrame]:
     """Normalize each capture through the market-data pipeline and compute its features in batch."""
-    from flashmm_engine.marketdata.normalize import iter_events, load_capture
+    from flashmm_engine.marketdata.normalize import iter_events
+    from flashmm_engine.venues.captures import load_capture
 
     frames = []
     for path in paths:

@@ -34,8 +34,8 @@ from hftbacktest import (
 from numba import njit
 
 from flashmm_engine.backtest.run import BacktestOptions, run_columns
-from flashmm_engine.marketdata.normalize import detect_market, load_capture
 from flashmm_engine.types import NS_PER_MS
+from flashmm_engine.venues.captures import load_capture
 from flashmm_engine.venues.sim.columns import TRADE, EventColumns, merge_tables
 
 BUY, SELL = 1, -1  # hftbacktest order sides
@@ -169,7 +169,7 @@ def main() -> None:
         maker_fee_ppm=args.maker_fee_ppm,
         taker_fee_ppm=args.taker_fee_ppm,
     )
-    tables = load_capture(args.file, args.market or detect_market(args.file))
+    tables = load_capture(args.file, args.market)
     columns = merge_tables(tables)
     tick, lot = float(tables.spec.tick_size), float(tables.spec.lot_size)
     events = to_hftbacktest_events(columns, tick, lot)

@@ -13,7 +13,10 @@ import orjson
 import pytest
 
 from flashmm_engine.marketdata.capture import iter_lines, split_line
+from flashmm_engine.marketdata.spec import read_spec, sidecar_path
+from flashmm_engine.venues.binance.specs import infer_spec
 from flashmm_engine.venues.binance.verify import verify_capture
+from flashmm_engine.venues.captures import open_capture
 
 STARTUP_WAIT_S = 20.0
 EXIT_TIMEOUT_S = 20.0
@@ -48,7 +51,17 @@ def test_sigterm_flushes_every_recorded_line(fixtures_dir: Path, tmp_path: Path)
     assert process.returncode == 0, stderr.decode()[-2000:]
     report = orjson.loads(stdout)
     assert report["ended_by"] == "signal"
-    recorded = [split_line(line) for path in sorted(record_dir.iterdir()) for line in iter_lines(path)]
+    segments = sorted(record_dir.glob("*.raw.gz"))
+    recorded = [split_line(line) for path in segments for line in iter_lines(path)]
+    inferred = infer_spec(capture, "spot", "ETHUSDT")
+    for segment in segments:  # each raw segment carries the spec it was recorded with
+        spec = read_spec(sidecar_path(segment))
+        assert (spec.symbol, spec.tick_size, spec.lot_size) == (
+            "ETHUSDT",
+            inferred.tick_size,
+            inferred.lot_size,
+        )
+        assert spec.market == report["market"] == "spot" and spec.source == "inferred"
     assert len(recorded) == report["recorded_lines"] == report["messages"] >= MIN_MESSAGES
     assert report["snapshots"] >= 1
     # the recording is itself a valid capture: the last REST snapshot and the stream are all there
@@ -58,5 +71,5 @@ def test_sigterm_flushes_every_recorded_line(fixtures_dir: Path, tmp_path: Path)
     assert stamps == sorted(stamps)
     joined = tmp_path / "joined.raw"
     joined.write_bytes(b"".join(b"%d %s\n" % pair for pair in recorded))
-    verified = verify_capture(joined, "spot")
+    verified = verify_capture(*open_capture(joined, "spot"))
     assert verified["match_rate"] == 1.0 and verified["resyncs"] == 0 and verified["book_ticker_checked"] > 0

@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from flashmm_engine.venues.binance.feed import BinanceFeed, FeedConfig
+from flashmm_engine.venues.binance.feed import FeedConfig, open_live_feed
 
 STARTUP_WAIT_S = 20.0
 CHECKS_WAIT_S = 60.0
@@ -33,9 +33,18 @@ async def test_serve_command_feeds_the_connector(fixtures_dir: Path) -> None:
         ready_line = await asyncio.wait_for(process.stdout.readline(), timeout=STARTUP_WAIT_S)
         assert ready_line, "serve exited before its ready line"
         ready = orjson.loads(ready_line)
-        assert ready["market"] == "usdm" and "ethusdt@depth@0ms" in ready["streams"]
+        assert ready["market"] == "usdm" and ready["symbol"] == "ETHUSDT"
+        assert "ethusdt@depth@0ms" in ready["streams"]
         ws_url, rest_url = ready["ws_url"], ready["rest_url"]
-        feed = BinanceFeed(FeedConfig(market="usdm", ws_urls=(ws_url,), rest_urls=(rest_url,)))
+        # the spec comes from the server's exchangeInfo, as a live feed gets it from Binance
+        # a busy machine may starve the server for seconds: that must not read as a stale feed
+        config = FeedConfig(
+            "usdm", "ETHUSDT", ws_urls=(ws_url,), rest_urls=(rest_url,), stale_after_s=CHECKS_WAIT_S
+        )
+        feed = await open_live_feed(config)
+        assert feed.config.spec is not None and feed.config.spec.source == "exchange_info"
+        assert feed.config.spec.origin == f"{rest_url}/fapi/v1/exchangeInfo"
+        assert (str(feed.config.spec.tick_size), str(feed.config.spec.lot_size)) == ("0.01", "0.001")
         stop = asyncio.Event()
         task = asyncio.create_task(feed.run(stop))
         async with asyncio.timeout(CHECKS_WAIT_S):

@@ -151,7 +151,9 @@ CASES = [
     # files, state and work that produces nothing
     Case(("replay", "verify-book", "/nonexistent.raw.gz"), 2, "does not exist"),
     Case(
-        ("replay", "serve", "--market", "spot", "{snapshot_only}"), 2, "no stream message in 1 readable lines"
+        ("replay", "serve", "--market", "spot", "{snapshot_only}"),
+        2,
+        "{snapshot_only}: not a capture of a known feed: found 1 lines of gzip text",
     ),
     Case(
         ("replay", "watch", "--market", "spot", "--record", "/proc/nope", SPOT),

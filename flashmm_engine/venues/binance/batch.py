@@ -15,10 +15,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from flashmm_engine.marketdata.capture import parse_stamp
-from flashmm_engine.marketdata.digits import Ints, Mask, matches, words
-from flashmm_engine.marketdata.lines import STAMP_DIGITS, Lines, index_lines, stamps
+from flashmm_engine.marketdata.records import BookTicker, DepthDiff, DepthSnapshot, TradeMessage
 from flashmm_engine.types import NS_PER_MS, MarketSpec
 from flashmm_engine.venues.binance.batch_depth import header_template, parse_depth
+from flashmm_engine.venues.binance.batch_digits import Ints, Mask, matches, words
 from flashmm_engine.venues.binance.batch_flat import (
     BOOK_TICKER_TEMPLATES,
     TRADE_TEMPLATES,
@@ -27,16 +27,9 @@ from flashmm_engine.venues.binance.batch_flat import (
     slot_steps,
     templates,
 )
-from flashmm_engine.venues.binance.markets import DEPTH_STREAMS, BinanceMarket
-from flashmm_engine.venues.binance.messages import (
-    MAX_EXCHANGE_MS,
-    BookTicker,
-    DepthDiff,
-    DepthSnapshot,
-    MalformedMessage,
-    MessageParser,
-    TradeMessage,
-)
+from flashmm_engine.venues.binance.batch_lines import STAMP_DIGITS, Lines, index_lines, stamps
+from flashmm_engine.venues.binance.markets import DEPTH_STREAMS, TRADE_STREAMS, BinanceMarket
+from flashmm_engine.venues.binance.messages import MAX_EXCHANGE_MS, MalformedMessage, MessageParser
 
 BookItem = DepthDiff | DepthSnapshot | MalformedMessage
 DEPTH, TICKER, TRADE = 0, 1, 2
@@ -66,14 +59,18 @@ class ParsedBatch:
 class BatchParser:
     """Parses a capture's text of one market in bulk into book items plus ticker and trade columns."""
 
-    def __init__(self, market: BinanceMarket, spec: MarketSpec, symbol: str) -> None:
+    def __init__(
+        self, market: BinanceMarket, spec: MarketSpec, symbol: str, depth_stream: str | None = None
+    ) -> None:
+        """`depth_stream`: the diff stream's name suffix in this capture (e.g. "depth@500ms"); lines of any
+        other depth stream take the per-message path."""
         self.parser = MessageParser(spec, symbol)
         self.spec = spec
         lower = symbol.lower()
         self._prefixes = {
-            DEPTH: f'{{"stream":"{lower}@{DEPTH_STREAMS[market]}",'.encode(),
+            DEPTH: f'{{"stream":"{lower}@{depth_stream or DEPTH_STREAMS[market]}",'.encode(),
             TICKER: f'{{"stream":"{lower}@bookTicker",'.encode(),
-            TRADE: f'{{"stream":"{lower}@trade",'.encode(),
+            TRADE: f'{{"stream":"{lower}@{TRADE_STREAMS[market]}",'.encode(),
         }
         self._depth_header = header_template(market, symbol)
         # the stream prefix is checked when lines are routed: templates start right after it

@@ -13,16 +13,18 @@ from decimal import Decimal
 
 import numpy as np
 
-from flashmm_engine.marketdata.digits import Ints, Mask, Words, matches, runs_to_units, words
-from flashmm_engine.marketdata.lines import Lines
+from flashmm_engine.marketdata.records import DepthDiff
 from flashmm_engine.types import NS_PER_MS
+from flashmm_engine.venues.binance.batch_digits import Ints, Mask, Words, matches, runs_to_units, words
 from flashmm_engine.venues.binance.batch_flat import Template, pieces_match, templates
+from flashmm_engine.venues.binance.batch_lines import Lines
 from flashmm_engine.venues.binance.markets import BinanceMarket
-from flashmm_engine.venues.binance.messages import MAX_EXCHANGE_MS, DepthDiff
+from flashmm_engine.venues.binance.messages import MAX_EXCHANGE_MS
 
 HEADER_TEMPLATES: dict[BinanceMarket, str] = {
     "spot": '"data":{"e":"depthUpdate","E":<E>,"s":"%S","U":<U>,"u":<u>',
     "usdm": '"data":{"e":"depthUpdate","E":<E>,"T":<T>,"s":"%S","U":<U>,"u":<u>,"pu":<pu>',
+    "coinm": '"data":{"e":"depthUpdate","E":<E>,"T":<T>,"s":"%S","ps":"%P","U":<U>,"u":<u>,"pu":<pu>',
 }
 TAIL_BIDS = b',"b":[["'  # after the header, when bid levels follow
 TAIL_ASKS_ONLY = b',"b":[],"a":[["'

@@ -15,21 +15,26 @@ from decimal import Decimal
 
 import numpy as np
 
-from flashmm_engine.marketdata.digits import Ints, Mask, matches, runs_to_units, words
-from flashmm_engine.marketdata.lines import Lines
 from flashmm_engine.types import MarketSpec
+from flashmm_engine.venues.binance.batch_digits import Ints, Mask, matches, runs_to_units, words
+from flashmm_engine.venues.binance.batch_lines import Lines
 from flashmm_engine.venues.binance.markets import BinanceMarket
 
 BOOK_TICKER_TEMPLATES: dict[BinanceMarket, str] = {
     "spot": '{"stream":"%s@bookTicker","data":{"u":<u>,"s":"%S","b":"<b>","B":"<B>","a":"<a>","A":"<A>"}}',
     "usdm": '{"stream":"%s@bookTicker","data":{"e":"bookTicker","u":<u>,"s":"%S","b":"<b>","B":"<B>",'
     '"a":"<a>","A":"<A>","T":<T>,"E":<E>}}',
+    "coinm": '{"stream":"%s@bookTicker","data":{"e":"bookTicker","u":<u>,"s":"%S","ps":"%P",'
+    '"b":"<b>","B":"<B>","a":"<a>","A":"<A>","T":<T>,"E":<E>}}',
 }
 TRADE_TEMPLATES: dict[BinanceMarket, str] = {
     "spot": '{"stream":"%s@trade","data":{"e":"trade","E":<E>,"s":"%S","t":<t>,"p":"<p>","q":"<q>",'
     '"T":<T>,"m":?m?,"M":?M?}}',
     "usdm": '{"stream":"%s@trade","data":{"e":"trade","E":<E>,"T":<T>,"s":"%S","t":<t>,"p":"<p>","q":"<q>",'
     '"X":"MARKET","m":?m?}}',
+    # COIN-M publishes aggregate trades: the aggregate id `a` fills the trade id slot
+    "coinm": '{"stream":"%s@aggTrade","data":{"e":"aggTrade","E":<E>,"a":<t>,"s":"%S","p":"<p>","q":"<q>",'
+    '"f":<f>,"l":<l>,"T":<T>,"m":?m?}}',
 }
 _SLOT = re.compile(r"<(\w+)>")
 _FLAG = re.compile(r"\?(\w)\?")
@@ -45,7 +50,8 @@ class Template:
 
 def templates(pattern: str, symbol: str) -> list[Template]:
     """Every true/false variant of `pattern` for `symbol`; none if the symbol holds number characters."""
-    text = pattern.replace("%s", symbol.lower()).replace("%S", symbol.upper())
+    pair = symbol.upper().partition("_")[0]  # COIN-M's `ps`: the contract's underlying pair
+    text = pattern.replace("%s", symbol.lower()).replace("%S", symbol.upper()).replace("%P", pair)
     names = _FLAG.findall(text)
     variants = []
     for values in itertools.product((True, False), repeat=len(names)):

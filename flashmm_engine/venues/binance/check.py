@@ -11,8 +11,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from flashmm_engine.marketdata.book import OrderBook
-from flashmm_engine.venues.binance.messages import BookTicker, DepthDiff, DepthSnapshot, TradeMessage
-from flashmm_engine.venues.binance.processor import FeedSink
+from flashmm_engine.marketdata.records import BookTicker, DepthDiff, DepthSnapshot, FeedSink, TradeMessage
 
 log = logging.getLogger(__name__)
 

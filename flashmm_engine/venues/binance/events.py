@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from flashmm_engine.marketdata.records import BookTicker, DepthDiff, DepthSnapshot, TradeMessage
 from flashmm_engine.types import BookDelta, BookSnapshot, MarketEvent, Side, TopOfBook, Trade
-from flashmm_engine.venues.binance.messages import BookTicker, DepthDiff, DepthSnapshot, TradeMessage
 
 
 class MarketEventSink:

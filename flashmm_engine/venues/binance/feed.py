@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Literal
 
 import aiohttp
@@ -18,6 +18,8 @@ import aiohttp
 from flashmm_engine.config.marketdata import BinanceSettings
 from flashmm_engine.marketdata.book import OrderBook
 from flashmm_engine.marketdata.recorder import RawRecorder
+from flashmm_engine.marketdata.records import FeedSink
+from flashmm_engine.marketdata.spec import InstrumentSpec
 from flashmm_engine.service.backoff import Backoff
 from flashmm_engine.service.clock import Clock, WallClock
 from flashmm_engine.service.tasks import TaskTracker
@@ -29,11 +31,11 @@ from flashmm_engine.venues.binance.markets import (
     SNAPSHOT_LIMIT,
     BinanceMarket,
     as_market,
-    binance_market_spec,
     default_urls,
     stream_names,
 )
-from flashmm_engine.venues.binance.processor import FeedProcessor, FeedSink
+from flashmm_engine.venues.binance.processor import FeedProcessor
+from flashmm_engine.venues.binance.specs import fetch_exchange_info
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +50,15 @@ RECONNECT_BASE_S = 0.1
 @dataclass(frozen=True)
 class FeedConfig:
     market: BinanceMarket
-    symbol: str = "ETHUSDT"
+    symbol: str
     ws_urls: tuple[str, ...] = ()
     rest_urls: tuple[str, ...] = ()
     stale_after_s: float = 5.0
     ping_interval_s: float = 20.0
     snapshot_limit: int = SNAPSHOT_LIMIT
     reconnect_max_s: float = 10.0
+    spec: InstrumentSpec | None = None
+    """The instrument's spec; None: `open_live_feed` fetches it from the market's exchangeInfo."""
 
     def __post_init__(self) -> None:
         if not self.ws_urls or len(self.ws_urls) != len(self.rest_urls):
@@ -100,7 +104,11 @@ class BinanceFeed:
         self.config = config
         self.recorder = recorder
         self.clock = clock or WallClock()
-        spec = binance_market_spec(config.market, config.symbol)
+        if config.spec is None:
+            raise ValueError(
+                "FeedConfig.spec is required here; open_live_feed() fetches it from exchangeInfo"
+            )
+        spec = config.spec.market_spec()
         book = OrderBook()
         self.check = BookTickerCheck(book, sink)
         self.processor = FeedProcessor(config.market, spec, config.symbol, self.check, bad_input, book)
@@ -245,6 +253,31 @@ class BinanceFeed:
         await stop.wait()
         if self._ws is not None:
             await self._ws.close()
+
+
+async def open_live_feed(
+    config: FeedConfig,
+    sink: FeedSink | None = None,
+    recorder: RawRecorder | None = None,
+    bad_input: BadInputCounter | None = None,
+) -> BinanceFeed:
+    """A feed whose spec comes from the market's live exchangeInfo, tried on each REST URL in order."""
+    if config.spec is None:
+        errors: list[str] = []
+        async with aiohttp.ClientSession() as session:
+            for rest_url in config.rest_urls:
+                try:
+                    spec = await fetch_exchange_info(session, rest_url, config.market, config.symbol)
+                except (aiohttp.ClientError, OSError, TimeoutError, VenueError) as exc:
+                    errors.append(f"{rest_url}: {exc}")
+                    continue
+                config = replace(config, spec=spec)
+                break
+        if config.spec is None:
+            raise VenueError(f"no exchangeInfo for {config.symbol}: {'; '.join(errors)}")
+    if recorder is not None:
+        recorder.spec = config.spec
+    return BinanceFeed(config, sink, recorder, bad_input=bad_input)
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

@@ -1,62 +1,73 @@
-"""Static facts about the Binance markets FlashMM follows: specs, market ids, stream names, REST paths."""
+"""Static facts about the Binance markets FlashMM follows: market ids, stream names, REST paths.
+
+Instrument specs (tick, lot, contract size) are not here: they come from exchangeInfo or are inferred from
+the data (see `specs.py`), for any symbol.
+"""
 
 from __future__ import annotations
 
-from decimal import Decimal
+import re
 from typing import Literal
 
-from flashmm_engine.types import MarketSpec
+BinanceMarket = Literal["spot", "usdm", "coinm"]
+MARKETS: tuple[BinanceMarket, ...] = ("spot", "usdm", "coinm")
+FUTURES: frozenset[str] = frozenset({"usdm", "coinm"})
+"""Markets whose diffs carry `pu` and follow the futures sync rules."""
 
-BinanceMarket = Literal["spot", "usdm"]
-MARKETS: tuple[BinanceMarket, ...] = ("spot", "usdm")
-
-# Tick and lot sizes for ETHUSDT: the step of the prices and sizes the feeds publish. Ticks and usdm lots are
-# Binance exchangeInfo's (PRICE_FILTER.tickSize, LOT_SIZE.stepSize). The spot lot is 0.00001, finer than
-# spot's LOT_SIZE.stepSize 0.0001, because the spot book publishes resting quantities at 1e-5 (e.g. 2292.22972
-# in the reference capture): at 0.0001 those levels could only be rounded and the book would not be exact.
-# Every size in both reference captures is a whole number of these lots; a finer one is rejected as bad input.
-_STEPS: dict[tuple[BinanceMarket, str], tuple[str, str]] = {
-    ("spot", "ETHUSDT"): ("0.01", "0.00001"),
-    ("usdm", "ETHUSDT"): ("0.01", "0.001"),
+DEPTH_PATHS: dict[BinanceMarket, str] = {
+    "spot": "/api/v3/depth",
+    "usdm": "/fapi/v1/depth",
+    "coinm": "/dapi/v1/depth",
 }
-
-DEPTH_PATHS: dict[BinanceMarket, str] = {"spot": "/api/v3/depth", "usdm": "/fapi/v1/depth"}
 """REST depth-snapshot endpoint per market."""
 
-DEPTH_STREAMS: dict[BinanceMarket, str] = {"spot": "depth@100ms", "usdm": "depth@0ms"}
-"""Diff-depth stream per market (the speeds the reference captures were recorded with)."""
+EXCHANGE_INFO_PATHS: dict[BinanceMarket, str] = {
+    "spot": "/api/v3/exchangeInfo",
+    "usdm": "/fapi/v1/exchangeInfo",
+    "coinm": "/dapi/v1/exchangeInfo",
+}
+
+DEPTH_STREAMS: dict[BinanceMarket, str] = {"spot": "depth@100ms", "usdm": "depth@0ms", "coinm": "depth@100ms"}
+"""Diff-depth stream the live connector subscribes to per market (COIN-M has no 0 ms speed)."""
+
+TRADE_STREAMS: dict[BinanceMarket, str] = {"spot": "trade", "usdm": "trade", "coinm": "aggTrade"}
+"""Trade stream per market: COIN-M publishes aggregate trades only."""
 
 PUBLIC_URLS: dict[BinanceMarket, tuple[str, str]] = {
     "spot": ("wss://stream.binance.com:9443", "https://api.binance.com"),
     "usdm": ("wss://fstream.binance.com", "https://fapi.binance.com"),
+    "coinm": ("wss://dstream.binance.com", "https://dapi.binance.com"),
 }
 """Binance's public combined-stream and REST base URLs per market."""
 
 SNAPSHOT_LIMIT = 1000
 """Levels requested per side in a REST depth snapshot."""
 
+COINM_SYMBOL = re.compile(r"^([A-Z0-9]+?)(USD)_(PERP|\d{6})$")
+"""COIN-M contracts: `<base>USD_PERP` or `<base>USD_<yymmdd>` (delivery)."""
+QUOTE_ASSETS = (
+    "FDUSD",
+    "USDT",
+    "USDC",
+    "TUSD",
+    "BUSD",
+    "BTC",
+    "ETH",
+    "BNB",
+    "EUR",
+    "TRY",
+    "BRL",
+    "JPY",
+    "DAI",
+)
+"""Quote assets tried, longest first, to split a spot or USD-M symbol when no exchangeInfo is given."""
+
 
 def as_market(value: str) -> BinanceMarket:
-    if value == "spot":
-        return "spot"
-    if value == "usdm":
-        return "usdm"
+    for market in MARKETS:
+        if value == market:
+            return market
     raise ValueError(f"unknown Binance market {value!r}; expected one of {', '.join(MARKETS)}")
-
-
-def binance_market_spec(market: str, symbol: str = "ETHUSDT") -> MarketSpec:
-    key = (as_market(market), symbol.upper())
-    if key not in _STEPS:
-        raise ValueError(f"no market spec for Binance {market} {symbol}")
-    tick, lot = _STEPS[key]
-    base, quote = key[1][:-4], key[1][-4:]
-    return MarketSpec(
-        symbol=market_id(key[0], key[1]),
-        tick_size=Decimal(tick),
-        lot_size=Decimal(lot),
-        base=base,
-        quote=quote,
-    )
 
 
 def market_id(market: BinanceMarket, symbol: str) -> str:
@@ -66,9 +77,21 @@ def market_id(market: BinanceMarket, symbol: str) -> str:
 
 def stream_names(market: BinanceMarket, symbol: str) -> list[str]:
     lower = symbol.lower()
-    return [f"{lower}@{DEPTH_STREAMS[market]}", f"{lower}@bookTicker", f"{lower}@trade"]
+    return [f"{lower}@{DEPTH_STREAMS[market]}", f"{lower}@bookTicker", f"{lower}@{TRADE_STREAMS[market]}"]
 
 
 def default_urls(market: BinanceMarket) -> tuple[list[str], list[str]]:
     ws_url, rest_url = PUBLIC_URLS[market]
     return [ws_url], [rest_url]
+
+
+def split_symbol(symbol: str) -> tuple[str, str]:
+    """(base, quote) guessed from the symbol's name; ("", "") when no known quote asset ends it."""
+    upper = symbol.upper()
+    coinm = COINM_SYMBOL.match(upper)
+    if coinm:
+        return coinm.group(1), coinm.group(2)
+    for quote in QUOTE_ASSETS:
+        if upper.endswith(quote) and len(upper) > len(quote):
+            return upper[: -len(quote)], quote
+    return "", ""

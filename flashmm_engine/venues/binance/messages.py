@@ -7,11 +7,11 @@ count and skip it instead of crashing or feeding a wrong number into a book.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
+from flashmm_engine.marketdata.records import BookTicker, DepthDiff, DepthSnapshot, FeedRecord, TradeMessage
 from flashmm_engine.marketdata.units import UnitParser
 from flashmm_engine.types import NS_PER_MS, MarketSpec
 
@@ -20,7 +20,7 @@ MAX_EXCHANGE_MS = MAX_INT64 // NS_PER_MS
 """Later exchange times would overflow int64 nanoseconds in the tables: malformed."""
 
 DEPTH_STREAM_NAMES = ("depth", "depth@100ms", "depth@0ms", "depth@250ms", "depth@500ms")
-"""Diff-depth stream variants (speeds) accepted for either market."""
+"""Diff-depth stream variants (speeds) accepted for every market."""
 
 
 class MalformedMessage(ValueError):
@@ -32,51 +32,7 @@ class MalformedMessage(ValueError):
         self.diff = diff  # it came on a diff-depth stream: the book misses an update and must resync
 
 
-@dataclass(slots=True)
-class DepthDiff:
-    ts_local: int
-    ts_exchange: int
-    first_id: int  # U
-    final_id: int  # u
-    prev_final_id: int  # pu (futures only; -1 on spot)
-    bid_prices: list[int]
-    bid_sizes: list[int]
-    ask_prices: list[int]
-    ask_sizes: list[int]
-    levels_at: int = -1  # batch path: where its levels (bids, then asks) start in the batch's level arrays
-
-
-@dataclass(slots=True)
-class DepthSnapshot:
-    ts_local: int
-    ts_exchange: int
-    last_update_id: int
-    bids: list[tuple[int, int]]
-    asks: list[tuple[int, int]]
-
-
-@dataclass(slots=True)
-class BookTicker:
-    ts_local: int
-    ts_exchange: int
-    update_id: int
-    bid_price: int
-    bid_size: int
-    ask_price: int
-    ask_size: int
-
-
-@dataclass(slots=True)
-class TradeMessage:
-    ts_local: int
-    ts_exchange: int
-    price: int
-    size: int
-    buyer_is_maker: bool
-    trade_id: int
-
-
-BinanceMessage = DepthDiff | DepthSnapshot | BookTicker | TradeMessage
+BinanceMessage = FeedRecord
 
 
 class MessageParser:
@@ -91,6 +47,7 @@ class MessageParser:
         self._handlers: dict[str, Callable[[int, dict[str, Any]], BinanceMessage]] = {
             f"{lower}@bookTicker": self._book_ticker,
             f"{lower}@trade": self._trade,
+            f"{lower}@aggTrade": self._agg_trade,
             **{f"{lower}@{name}": self._diff for name in DEPTH_STREAM_NAMES},
         }
 
@@ -186,6 +143,10 @@ class MessageParser:
             buyer_is_maker,
             _int(data["t"]),
         )
+
+    def _agg_trade(self, ts_local: int, data: dict[str, Any]) -> TradeMessage:
+        """An aggregate trade (COIN-M's only trade stream): its aggregate id stands for the trade id."""
+        return self._trade(ts_local, {**data, "t": data["a"]})
 
 
 def _int(value: Any) -> int:

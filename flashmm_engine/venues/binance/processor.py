@@ -8,49 +8,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Protocol, runtime_checkable
 
 from flashmm_engine.marketdata.book import BookError, OrderBook
 from flashmm_engine.marketdata.capture import parse_stamp
-from flashmm_engine.marketdata.digits import Ints
+from flashmm_engine.marketdata.records import (
+    BookTicker,
+    ColumnarFeedSink,
+    DepthDiff,
+    DepthSnapshot,
+    FeedSink,
+    TradeMessage,
+)
 from flashmm_engine.telemetry.bad_input import BadInputCounter
 from flashmm_engine.types import MarketSpec
 from flashmm_engine.venues.binance.batch import ParsedBatch, iter_in_file_order
 from flashmm_engine.venues.binance.markets import BinanceMarket
-from flashmm_engine.venues.binance.messages import (
-    BinanceMessage,
-    BookTicker,
-    DepthDiff,
-    DepthSnapshot,
-    MalformedMessage,
-    MessageParser,
-    TradeMessage,
-)
+from flashmm_engine.venues.binance.messages import BinanceMessage, MalformedMessage, MessageParser
 from flashmm_engine.venues.binance.sync import DepthSync, SyncOutcome
 
 log = logging.getLogger(__name__)
-
-
-class FeedSink(Protocol):
-    def on_snapshot(self, ts_local: int, snapshot: DepthSnapshot) -> None: ...
-
-    def on_diff(self, ts_local: int, diff: DepthDiff) -> None: ...
-
-    def on_book_ticker(self, ticker: BookTicker) -> None: ...
-
-    def on_trade(self, trade: TradeMessage) -> None: ...
-
-
-@runtime_checkable
-class ColumnarFeedSink(FeedSink, Protocol):
-    """A sink that also takes a batch's tickers and trades as columns (see batch.TICKER_COLUMNS)."""
-
-    def on_batch_levels(self, prices: Ints, sizes: Ints) -> None:
-        """The level arrays the batch's diffs point into (`DepthDiff.levels_at`); before those diffs."""
-
-    def on_book_ticker_columns(self, columns: dict[str, Ints]) -> None: ...
-
-    def on_trade_columns(self, columns: dict[str, Ints]) -> None: ...
 
 
 class FeedProcessor:
@@ -76,6 +52,8 @@ class FeedProcessor:
         self.messages = 0
         self.crossed = 0
         self.forced_resyncs = 0
+        self.snapshots_loaded = 0
+        self.diffs_applied = 0
         self._now = 0
 
     @property
@@ -180,8 +158,10 @@ class FeedProcessor:
             log.info("snapshot %d too old for the buffered diffs; need a newer one", snapshot.last_update_id)
 
     def _loaded(self, snapshot: DepthSnapshot) -> None:
+        self.snapshots_loaded += 1
         self.sink.on_snapshot(self._now, snapshot)
 
     def _applied(self, diff: DepthDiff) -> None:
         # buffered diffs land when the snapshot arrives: that is their local time of effect
+        self.diffs_applied += 1
         self.sink.on_diff(max(diff.ts_local, self._now), diff)

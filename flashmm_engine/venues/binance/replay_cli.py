@@ -15,15 +15,16 @@ import click
 from flashmm_engine.cli_support import PORT, emit, listen_failed, start_command
 from flashmm_engine.config.home import ensure_dir
 from flashmm_engine.errors import CommandFailed, InputError
-from flashmm_engine.marketdata.normalize import detect_market
 from flashmm_engine.marketdata.recorder import RawRecorder
+from flashmm_engine.marketdata.source import CaptureInfo
 from flashmm_engine.service.signals import install_stop_signals
 from flashmm_engine.service.tasks import TaskTracker
 from flashmm_engine.venues.binance.faults import FaultPlan
 from flashmm_engine.venues.binance.feed import BinanceFeed, FeedConfig
-from flashmm_engine.venues.binance.markets import BinanceMarket, as_market
+from flashmm_engine.venues.binance.markets import as_market
 from flashmm_engine.venues.binance.replay_server import ReplayServer, load_replay_lines
 from flashmm_engine.venues.binance.verify import verify_capture
+from flashmm_engine.venues.capture_cli import capture_options, open_from_options
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +34,6 @@ FRACTION = click.FloatRange(0.0, 1.0)
 POSITIVE_SECONDS = click.FloatRange(min=0, min_open=True)
 
 capture_argument = click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-market_option = click.option(
-    "--market",
-    type=click.Choice(["spot", "usdm"]),
-    default=None,
-    help="Market; detected from the file if omitted.",
-)
 
 
 def replay_options(command: Any) -> Any:
@@ -75,11 +70,7 @@ def replay_options(command: Any) -> Any:
     return command
 
 
-def _market(file: Path, market: str | None) -> BinanceMarket:
-    return as_market(market) if market else detect_market(file)
-
-
-def _server(file: Path, market: BinanceMarket, opts: dict[str, Any]) -> ReplayServer:
+def _server(info: CaptureInfo, opts: dict[str, Any]) -> ReplayServer:
     faults = FaultPlan(
         disconnect_every_s=opts["disconnect_every"],
         disconnect_after_messages=opts["disconnect_after_messages"],
@@ -88,37 +79,43 @@ def _server(file: Path, market: BinanceMarket, opts: dict[str, Any]) -> ReplaySe
         reorder=opts["reorder"],
         seed=opts["seed"],
     )
-    lines = load_replay_lines(file)
-    if not any(line.stream is not None for line in lines):
-        raise InputError(
-            f"{file}: no stream message in {len(lines)} readable lines; expected a Binance capture "
-            'of "<ts_local_ns> {"stream": ...}" lines'
-        )
-    return ReplayServer(lines, market, speed=opts["speed"], faults=faults, port=opts["port"])
+    return ReplayServer(
+        load_replay_lines(info.path),
+        as_market(info.market),
+        info.symbol,
+        speed=opts["speed"],
+        faults=faults,
+        port=opts["port"],
+        spec=info.spec,
+    )
 
 
 @click.command("verify-book")
 @capture_argument
-@market_option
-def verify_book(file: Path, market: str | None) -> None:
+@capture_options
+def verify_book(file: Path, market: str | None, symbol: str | None, exchange_info: Path | None) -> None:
     """Rebuild the book from FILE with the live sync code and compare it with every matching bookTicker."""
     start_command()
-    emit(verify_capture(file, _market(file, market)))
+    source, info = open_from_options(file, market, symbol, exchange_info)
+    emit(verify_capture(source, info))
 
 
 @click.command("serve")
 @capture_argument
-@market_option
+@capture_options
 @replay_options
-def serve(file: Path, market: str | None, **opts: Any) -> None:
+def serve(
+    file: Path, market: str | None, symbol: str | None, exchange_info: Path | None, **opts: Any
+) -> None:
     """Serve FILE on 127.0.0.1 as a Binance combined-stream websocket plus REST depth snapshots."""
     start_command()
-    summary = asyncio.run(_serve(_server(file, _market(file, market), opts)))
+    _, info = open_from_options(file, market, symbol, exchange_info)
+    summary = asyncio.run(_serve(_server(info, opts)))
     if not summary["sent"]:
         raise CommandFailed(
             f"served no message of {file} ({summary['lines']} lines loaded, {summary['position']} replayed)"
         )
-    emit(summary)
+    emit({**info.describe(), **summary})
 
 
 async def _serve(server: ReplayServer) -> dict[str, Any]:
@@ -145,7 +142,7 @@ async def _serve(server: ReplayServer) -> dict[str, Any]:
 
 @click.command("watch")
 @capture_argument
-@market_option
+@capture_options
 @replay_options
 @click.option(
     "--record", type=click.Path(file_okay=False, path_type=Path), default=None, help="Record raw to DIR."
@@ -161,15 +158,23 @@ async def _serve(server: ReplayServer) -> dict[str, Any]:
     "--stale-after", type=POSITIVE_SECONDS, default=5.0, show_default=True, help="Stale-feed timeout (s)."
 )
 def watch(
-    file: Path, market: str | None, record: Path | None, print_every: float, stale_after: float, **opts: Any
+    file: Path,
+    market: str | None,
+    symbol: str | None,
+    exchange_info: Path | None,
+    record: Path | None,
+    print_every: float,
+    stale_after: float,
+    **opts: Any,
 ) -> None:
     """Replay FILE in-process and run the live connector against it, printing the top of book to stderr."""
     start_command()
     if record is not None:
         _check_writable(record)
-    resolved = _market(file, market)
-    server = _server(file, resolved, opts)
-    recorder = RawRecorder(record, f"binance-{resolved}") if record else None
+    _, info = open_from_options(file, market, symbol, exchange_info)
+    server = _server(info, opts)
+    prefix = f"binance-{info.market}-{info.symbol.lower()}"
+    recorder = RawRecorder(record, prefix, info.spec) if record else None
     summary = asyncio.run(_watch(server, recorder, print_every, stale_after))
     if not summary["messages"]:
         raise CommandFailed(f"the connector received no message from the replay of {file}")
@@ -177,7 +182,7 @@ def watch(
         raise CommandFailed(
             f"recorded {summary['recorded_lines']} of {summary['messages']} received messages to {record}"
         )
-    emit(summary)
+    emit({**info.describe(), **summary})
 
 
 def _check_writable(directory: Path) -> None:
@@ -207,6 +212,7 @@ async def _watch(
         ws_urls=(server.ws_url,),
         rest_urls=(server.base_url,),
         stale_after_s=stale_after,
+        spec=server.instrument,
     )
     feed = BinanceFeed(config, recorder=recorder)
     tasks = TaskTracker("watch")

@@ -1,5 +1,6 @@
 """Replay server: serves a recorded capture on 127.0.0.1 as a Binance-compatible combined-stream websocket
-(`/stream?streams=...`) plus the REST depth snapshot (`/api/v3/depth` spot, `/fapi/v1/depth` usdm).
+(`/stream?streams=...`) plus the REST depth snapshot (`/api/v3/depth` spot, `/fapi/v1/depth` usdm,
+`/dapi/v1/depth` coinm) and the market's exchangeInfo with the replayed instrument's spec.
 
 All clients share one replay timeline, like the real exchange. The server keeps its own book rebuilt from the
 capture with the same feed pipeline as the connector, so a snapshot requested at any moment is the book at
@@ -12,21 +13,25 @@ import asyncio
 import logging
 import random
 import socket
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
 from aiohttp import WSMsgType, web
 
+from flashmm_engine.errors import InputError
 from flashmm_engine.marketdata.book import ASK, BID
 from flashmm_engine.marketdata.capture import BadLine, iter_lines, split_line
+from flashmm_engine.marketdata.records import BookTicker, DepthDiff, DepthSnapshot, TradeMessage
+from flashmm_engine.marketdata.spec import InstrumentSpec
 from flashmm_engine.marketdata.units import format_units
 from flashmm_engine.service.tasks import TaskTracker
 from flashmm_engine.types import NS_PER_MS, NS_PER_S
 from flashmm_engine.venues.binance.faults import FaultCounts, FaultInjector, FaultPlan
-from flashmm_engine.venues.binance.markets import DEPTH_PATHS, BinanceMarket, binance_market_spec
-from flashmm_engine.venues.binance.messages import BookTicker, DepthDiff, DepthSnapshot, TradeMessage
+from flashmm_engine.venues.binance.markets import DEPTH_PATHS, EXCHANGE_INFO_PATHS, FUTURES, BinanceMarket
 from flashmm_engine.venues.binance.processor import FeedProcessor
+from flashmm_engine.venues.binance.specs import exchange_info_document, infer_spec_from_text
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +65,19 @@ def load_replay_lines(path: Path) -> list[ReplayLine]:
             continue
         lines.append(ReplayLine(ts_local, _stream_of(raw), raw))
     return lines
+
+
+def _stream_symbol(lines: list[ReplayLine]) -> str:
+    """The symbol most of the lines' streams name (`btcusdt@depth@100ms` -> BTCUSDT)."""
+    counts = Counter(line.stream.partition("@")[0] for line in lines if line.stream)
+    if not counts:
+        raise InputError("the replay has no stream lines to tell its symbol from")
+    return counts.most_common(1)[0][0].upper()
+
+
+def _infer(lines: list[ReplayLine], market: BinanceMarket, symbol: str) -> InstrumentSpec:
+    text = b"\n".join(b"%d %s" % (line.ts_local, line.raw.encode()) for line in lines)
+    return infer_spec_from_text(text, market, symbol, "replay lines")
 
 
 def _stream_of(raw: str) -> str | None:
@@ -114,20 +132,24 @@ class ReplayServer:
         self,
         lines: list[ReplayLine],
         market: BinanceMarket,
-        symbol: str = "ETHUSDT",
+        symbol: str | None = None,
         speed: float = 1.0,
         faults: FaultPlan | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         wait_for_client: bool = True,
+        spec: InstrumentSpec | None = None,
     ) -> None:
+        """`symbol` defaults to the one the lines' streams name; `spec` to the one inferred from them."""
         if speed < 0:
             raise ValueError("speed must be >= 0 (0 = as fast as possible)")
-        self.lines, self.market, self.symbol, self.speed = lines, market, symbol.upper(), speed
+        symbol = (symbol or (spec.symbol if spec else None) or _stream_symbol(lines)).upper()
+        self.lines, self.market, self.symbol, self.speed = lines, market, symbol, speed
         self.faults = faults or FaultPlan()
         self.fault_counts = FaultCounts()
         self.host, self.port = host, port
-        self.spec = binance_market_spec(market, symbol)
+        self.instrument = spec or _infer(lines, market, symbol)
+        self.spec = self.instrument.market_spec()
         self._last_event = _LastEventSink()
         self.book_feed = FeedProcessor(market, self.spec, symbol, self._last_event)
         self.clients: set[_Client] = set()
@@ -159,6 +181,7 @@ class ReplayServer:
         app = web.Application()
         app.router.add_get("/stream", self._stream_handler)
         app.router.add_get(DEPTH_PATHS[self.market], self._depth_handler)
+        app.router.add_get(EXCHANGE_INFO_PATHS[self.market], self._exchange_info_handler)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -294,10 +317,20 @@ class ReplayServer:
             return web.json_response({"code": -1003, "msg": "replay book not synced yet"}, status=503)
         return web.Response(body=self._snapshot_body(max(limit, 1)), content_type="application/json")
 
+    async def _exchange_info_handler(self, request: web.Request) -> web.Response:
+        asked = request.query.get("symbol")
+        if asked is not None and asked.upper() != self.symbol:
+            return web.json_response({"code": -1121, "msg": "Invalid symbol."}, status=400)
+        return web.Response(
+            body=orjson.dumps(exchange_info_document(self.instrument)), content_type="application/json"
+        )
+
     def _snapshot_body(self, limit: int) -> bytes:
         book, tick, lot = self.book_feed.book, self.spec.tick_size, self.spec.lot_size
         body: dict[str, object] = {"lastUpdateId": self.book_feed.sync.last_update_id}
-        if self.market == "usdm":
+        if self.market == "coinm":
+            body["symbol"], body["pair"] = self.symbol, self.symbol.partition("_")[0]
+        if self.market in FUTURES:
             body["E"] = body["T"] = self._last_event.last_event_ns // NS_PER_MS
         body["bids"] = [[format_units(p, tick), format_units(s, lot)] for p, s in book.depth(BID, limit)]
         body["asks"] = [[format_units(p, tick), format_units(s, lot)] for p, s in book.depth(ASK, limit)]

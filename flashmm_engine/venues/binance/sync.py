@@ -15,8 +15,8 @@ from collections import deque
 from collections.abc import Callable
 
 from flashmm_engine.marketdata.book import OrderBook
+from flashmm_engine.marketdata.records import DepthDiff, DepthSnapshot
 from flashmm_engine.venues.binance.markets import BinanceMarket
-from flashmm_engine.venues.binance.messages import DepthDiff, DepthSnapshot
 
 MAX_BUFFERED_DIFFS = 20_000
 """Diffs kept while waiting for a snapshot; older ones are dropped (a snapshot that old would not chain)."""

@@ -69,12 +69,12 @@ def _build(sim: SimSettings) -> tuple[MatchingEngine, MarketDriver, MarketSpec, 
         driver: MarketDriver = SyntheticDriver(flow, EngineExchange(engine, spec.symbol))
         clock = wall_clock
     else:
-        from flashmm_engine.marketdata.normalize import detect_market, load_capture
+        from flashmm_engine.venues.captures import load_capture
         from flashmm_engine.venues.sim.columns import merge_tables
         from flashmm_engine.venues.sim.queue import parse_queue_model
         from flashmm_engine.venues.sim.replay_market import ReplayMarket
 
-        tables = load_capture(sim.capture, detect_market(sim.capture))
+        tables = load_capture(sim.capture)
         spec = tables.spec
         engine = MatchingEngine([SimMarket(spec, sim.maker_fee_ppm, sim.taker_fee_ppm)])
         replay = ReplayMarket(engine, spec.symbol, parse_queue_model(sim.queue_model), sim.partial_fills)

@@ -13,8 +13,9 @@ import pytest
 from flashmm_engine.backtest.run import BacktestOptions, backtest_tables, run_columns
 from flashmm_engine.backtest.synthetic_run import backtest_synthetic
 from flashmm_engine.config.sim import SimSettings
-from flashmm_engine.marketdata.normalize import NormalizedTables, load_capture
+from flashmm_engine.marketdata.normalize import NormalizedTables
 from flashmm_engine.types import NS_PER_MS, MarketSpec
+from flashmm_engine.venues.captures import load_capture
 from flashmm_engine.venues.sim.columns import (
     ASK_LEVEL,
     BID_LEVEL,

@@ -6,7 +6,7 @@ import pytest
 
 from flashmm_engine.config.marketdata import BinanceSettings
 from flashmm_engine.venues.binance.feed import FeedConfig
-from flashmm_engine.venues.binance.markets import binance_market_spec, stream_names
+from flashmm_engine.venues.binance.markets import as_market, market_id, split_symbol, stream_names
 
 
 def test_public_urls_follow_the_market() -> None:
@@ -25,17 +25,24 @@ def test_rest_urls_default_per_websocket_url_and_must_pair() -> None:
     with pytest.raises(ValueError, match="paired"):
         BinanceSettings(ws_urls=["ws://a", "ws://b"], rest_urls=["http://a"])
     with pytest.raises(ValueError):
-        FeedConfig(market="spot", ws_urls=("ws://a",), rest_urls=())
+        FeedConfig(market="spot", symbol="BTCUSDT", ws_urls=("ws://a",), rest_urls=())
 
 
-def test_market_specs() -> None:
-    spot, usdm = binance_market_spec("spot"), binance_market_spec("usdm")
-    assert (spot.symbol, str(spot.tick_size), str(spot.lot_size)) == (
-        "binance-spot:ETHUSDT",
-        "0.01",
-        "0.00001",
+def test_market_ids_and_symbol_split() -> None:
+    assert market_id("coinm", "btcusd_perp") == "binance-coinm:BTCUSD_PERP"
+    assert split_symbol("BTCUSD_PERP") == ("BTC", "USD")
+    assert split_symbol("ETHUSD_240927") == ("ETH", "USD")
+    assert split_symbol("SOLFDUSD") == ("SOL", "FDUSD")
+    assert split_symbol("BTCUSDT") == ("BTC", "USDT")
+    assert split_symbol("XYZ") == ("", "")
+    assert stream_names("coinm", "BTCUSD_PERP")[-1] == "btcusd_perp@aggTrade"
+    with pytest.raises(ValueError, match="coinm"):
+        as_market("options")
+
+
+def test_coinm_settings_use_the_dapi_urls() -> None:
+    config = FeedConfig.from_settings(BinanceSettings(market="coinm", symbol="BTCUSD_PERP"))
+    assert (config.market, config.symbol, config.spec) == ("coinm", "BTCUSD_PERP", None)
+    assert config.ws_urls == ("wss://dstream.binance.com",) and config.rest_urls == (
+        "https://dapi.binance.com",
     )
-    assert (usdm.symbol, str(usdm.tick_size), str(usdm.lot_size)) == ("binance-usdm:ETHUSDT", "0.01", "0.001")
-    assert (spot.base, spot.quote) == ("ETH", "USDT")
-    with pytest.raises(ValueError):
-        binance_market_spec("coinm")

@@ -8,20 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from flashmm_engine.marketdata.records import BookTicker, DepthDiff, DepthSnapshot, TradeMessage
 from flashmm_engine.marketdata.units import UnitParser, format_units
 from flashmm_engine.types import OffTickError
-from flashmm_engine.venues.binance.markets import binance_market_spec
-from flashmm_engine.venues.binance.messages import (
-    BookTicker,
-    DepthDiff,
-    DepthSnapshot,
-    MalformedMessage,
-    MessageParser,
-    TradeMessage,
-)
+from flashmm_engine.venues.binance.messages import MalformedMessage, MessageParser
+from tests.binance_specs import eth_spec
 
-SPOT = MessageParser(binance_market_spec("spot"), "ETHUSDT")
-USDM = MessageParser(binance_market_spec("usdm"), "ETHUSDT")
+SPOT = MessageParser(eth_spec("spot"), "ETHUSDT")
+USDM = MessageParser(eth_spec("usdm"), "ETHUSDT")
 
 
 def test_spot_messages() -> None:
@@ -115,7 +109,7 @@ def test_unit_parser_exact_rounding_and_rejects() -> None:
         with pytest.raises(OffTickError):
             lots.parse(finer)
     assert lots["0.00000"] == 0
-    spot_lots = UnitParser(binance_market_spec("spot").lot_size, "size")
+    spot_lots = UnitParser(eth_spec("spot").lot_size, "size")
     assert spot_lots["2292.22972000"] == 229222972  # the real spot quantity is exact at the spot lot
     fives = UnitParser(Decimal("0.05"), "price")
     assert fives["1.05"] == 21

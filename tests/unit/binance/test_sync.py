@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flashmm_engine.marketdata.book import OrderBook
+from flashmm_engine.marketdata.records import DepthDiff, DepthSnapshot
 from flashmm_engine.venues.binance.markets import BinanceMarket
-from flashmm_engine.venues.binance.messages import DepthDiff, DepthSnapshot
 from flashmm_engine.venues.binance.sync import DepthSync, SyncOutcome
 
 

@@ -12,9 +12,10 @@ from click.testing import CliRunner
 from flashmm_engine.cli import cli
 from flashmm_engine.marketdata.book import OrderBook
 from flashmm_engine.venues.binance.check import BookTickerCheck
-from flashmm_engine.venues.binance.markets import binance_market_spec
 from flashmm_engine.venues.binance.processor import FeedProcessor
 from flashmm_engine.venues.binance.verify import verify_capture
+from flashmm_engine.venues.captures import open_capture
+from tests.binance_specs import eth_spec
 
 SLICES = [("spot", "spot_ethusdt_slice", 100), ("usdm", "usdm_ethusdt_slice", 30)]
 
@@ -28,7 +29,9 @@ def test_verify_book_on_real_slices(fixtures_dir: Path, market: str, name: str, 
     report = orjson.loads(result.stdout)
     assert set(report) == {
         "messages", "malformed", "resyncs", "book_ticker_checked", "book_ticker_matched", "match_rate",
+        "venue", "market", "symbol", "spec",
     }  # fmt: skip
+    assert (report["market"], report["symbol"], report["spec"]["source"]) == (market, "ETHUSDT", "inferred")
     assert report["match_rate"] == 1.0
     assert report["book_ticker_checked"] >= min_checks
     assert report["resyncs"] == 0 and report["malformed"] == 0
@@ -37,7 +40,7 @@ def test_verify_book_on_real_slices(fixtures_dir: Path, market: str, name: str, 
 def _processor() -> tuple[FeedProcessor, BookTickerCheck]:
     book = OrderBook()
     check = BookTickerCheck(book)
-    return FeedProcessor("spot", binance_market_spec("spot"), "ETHUSDT", check, book=book), check
+    return FeedProcessor("spot", eth_spec("spot"), "ETHUSDT", check, book=book), check
 
 
 def _lines(fixtures_dir: Path) -> list[bytes]:
@@ -97,6 +100,6 @@ def test_check_counts_a_mismatch(fixtures_dir: Path) -> None:
 
 
 def test_verify_capture_function(fixtures_dir: Path) -> None:
-    report = verify_capture(fixtures_dir / "binance" / "usdm_ethusdt_slice.raw.gz", "usdm")
+    report = verify_capture(*open_capture(fixtures_dir / "binance" / "usdm_ethusdt_slice.raw.gz"))
     assert report["messages"] == 5000
     assert report["book_ticker_matched"] == report["book_ticker_checked"] >= 30

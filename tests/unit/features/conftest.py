@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from flashmm_engine.marketdata.normalize import NormalizedTables, iter_events, load_capture
+from flashmm_engine.marketdata.normalize import NormalizedTables, iter_events
 from flashmm_engine.types import MarketEvent
+from flashmm_engine.venues.captures import load_capture
 
 
 @pytest.fixture(scope="session")

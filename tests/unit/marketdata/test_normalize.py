@@ -10,16 +10,11 @@ import pandas as pd
 import pytest
 
 from flashmm_engine.marketdata.book import OrderBook
-from flashmm_engine.marketdata.normalize import (
-    NormalizedTables,
-    detect_market,
-    iter_events,
-    load_capture,
-    normalize_capture,
-    write_parquet,
-)
+from flashmm_engine.marketdata.normalize import NormalizedTables, iter_events, write_parquet
+from flashmm_engine.marketdata.spec import read_spec
 from flashmm_engine.types import BookDelta, BookSnapshot, Side, TopOfBook, Trade
 from flashmm_engine.venues.binance.markets import BinanceMarket
+from flashmm_engine.venues.captures import detect_market, load_capture, normalize_capture
 
 MARKETS: list[tuple[BinanceMarket, str]] = [("spot", "spot_ethusdt_slice"), ("usdm", "usdm_ethusdt_slice")]
 
@@ -136,7 +131,8 @@ def test_write_parquet_round_trip(
 ) -> None:
     _, _, tables = loaded
     paths = write_parquet(tables, tmp_path / "out")
-    assert set(paths) == {"book_delta", "book_snapshot", "trade", "top_of_book"}
+    assert set(paths) == {"book_delta", "book_snapshot", "trade", "top_of_book", "spec"}
+    assert read_spec(paths.pop("spec")) == tables.instrument
     for name, path in paths.items():
         back = pd.read_parquet(path)
         expected: pd.DataFrame = getattr(tables, name)

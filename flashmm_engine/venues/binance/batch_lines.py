@@ -6,7 +6,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flashmm_engine.marketdata.digits import MARGIN, Bytes, Ints, Mask, number_runs, padded, runs_to_units
+from flashmm_engine.venues.binance.batch_digits import (
+    MARGIN,
+    Bytes,
+    Ints,
+    Mask,
+    number_runs,
+    padded,
+    runs_to_units,
+)
 
 STAMP_DIGITS = 19
 """`<ts_local_ns>` of today's captures: 19 digits, then a space. Other stamps take the per-line path."""
@@ -17,7 +25,7 @@ SPACE = 32
 
 @dataclass(frozen=True)
 class Lines:
-    """The non-empty lines of a `padded` text and the text's number runs (see `digits.number_runs`)."""
+    """The non-empty lines of a `padded` text and the text's number runs (see `batch_digits.number_runs`)."""
 
     text: bytes
     buf: Bytes

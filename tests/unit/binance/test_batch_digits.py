@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flashmm_engine.marketdata.digits import number_runs, padded, runs_to_units
-from flashmm_engine.marketdata.lines import index_lines, stamps
 from flashmm_engine.marketdata.units import UnitParser
+from flashmm_engine.venues.binance.batch_digits import number_runs, padded, runs_to_units
+from flashmm_engine.venues.binance.batch_lines import index_lines, stamps
 
 LARGE = 8 * 10**18
 """Values from here on may exceed int64: the vectorized path leaves them to the per-message parser."""
