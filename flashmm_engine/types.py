@@ -150,6 +150,8 @@ class OrderStatus(enum.Enum):
     FILLED = "filled"
     CANCELLED = "cancelled"
     REJECTED = "rejected"
+    UNKNOWN = "unknown"
+    """Sent, but no outcome within the venue's timeout: possibly live until the venue resolves it."""
 
     @property
     def is_terminal(self) -> bool:
