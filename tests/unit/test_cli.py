@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from flashmm_engine import cli as cli_module
 
 HEAVY = ("torch", "dagster", "hftbacktest")
-"""Packages `flashmm --help` must not import (seconds of start-up, and dagster is not an engine dependency)."""
+"""Packages `flashmm --help` must not import (seconds of start-up; dagster is no engine dependency)."""
 
 # a fresh interpreter runs the real entry point, then reports which top-level packages got imported
 _PROBE = """
