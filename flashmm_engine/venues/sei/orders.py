@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass
 
 from flashmm_engine.types import (
     NS_PER_S,
@@ -27,11 +26,11 @@ from flashmm_engine.types import (
     OrderStatus,
     Reject,
     RejectReason,
-    Side,
     VenueEvent,
 )
 from flashmm_engine.venues.sei.codec import A_CONTRACT, Action, ContractCodec, ContractEvent, ContractOrder
 from flashmm_engine.venues.sei.events import ChainEvent, TxOutcome
+from flashmm_engine.venues.sei.order_state import DecodedEvent, TrackedOrder, TrackerStats, reject_reason
 from flashmm_engine.venues.sei.quarantine import EventKey, Quarantine
 from flashmm_engine.venues.sei.txbook import CycleItem, OurTx, TxBook
 from flashmm_engine.venues.sei.units import DenomMarket
@@ -43,48 +42,6 @@ MAX_TERMINAL_ORDERS = 10_000
 """Finished orders kept (for late duplicates and reordered fills) beyond which the oldest are pruned."""
 DEFAULT_RETENTION_S = 600.0
 log = logging.getLogger(__name__)
-
-
-@dataclass(slots=True)
-class TrackedOrder:
-    client_id: str
-    side: Side
-    price: int
-    size: int
-    status: OrderStatus = OrderStatus.PENDING
-    order_idx: str | None = None
-    filled: int = 0
-    cancel_failed: bool = False
-    """A cancel of it failed on chain (typically: it had just filled); awaiting a consistency check."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Decoded:
-    """An event converted completely into FlashMM units, ready to change state."""
-
-    key: EventKey
-    event: ContractEvent
-    fee: int
-
-
-@dataclass(slots=True)
-class TrackerStats:
-    duplicates: int = 0
-    failed_txs: int = 0
-    foreign_events: int = 0
-    unknown_orders: int = 0
-    overfills: int = 0
-    """Fill events that would take an order past its size: refused and alerted."""
-    state_disagreements: int = 0
-    """Contract state that the handled events do not explain: alerted, never turned into fills."""
-    cancel_races: int = 0
-    """Cancels that failed on chain because the order was no longer open."""
-    timed_out_places: int = 0
-    """Places whose tx had no outcome within the timeout: moved to UNKNOWN."""
-    adopted_late: int = 0
-    """UNKNOWN orders found live afterwards (late SUBMIT or contract state) and adopted."""
-    given_up: int = 0
-    """UNKNOWN orders never seen on chain until the retention window ended: rejected with an alert."""
 
 
 class OrderTracker:
@@ -205,7 +162,7 @@ class OrderTracker:
             out += self._apply(decoded, ours, ev.msg_index, ts)
         return out
 
-    def _decode(self, txhash: str, ev: ChainEvent) -> _Decoded | None:
+    def _decode(self, txhash: str, ev: ChainEvent) -> DecodedEvent | None:
         """Everything that can fail, before any state changes; None for events not to be applied."""
         key = (txhash, ev.msg_index, ev.event_index)
         if key in self._seen:
@@ -227,14 +184,14 @@ class OrderTracker:
             self.quarantine.add(key, ev.type, ev.attrs, repr(exc))
             return None
         self.quarantine.release(key)  # a readable copy (e.g. from the tx index) of a quarantined event
-        return _Decoded(key, parsed, fee)
+        return DecodedEvent(key, parsed, fee)
 
     def _remember(self, key: EventKey) -> None:
         self._seen[key] = None
         if len(self._seen) > MAX_SEEN_EVENTS:
             self._seen.popitem(last=False)
 
-    def _apply(self, decoded: _Decoded, ours: OurTx | None, msg_index: int, ts: int) -> list[VenueEvent]:
+    def _apply(self, decoded: DecodedEvent, ours: OurTx | None, msg_index: int, ts: int) -> list[VenueEvent]:
         ev = decoded.event
         client_id = (
             ours.places.get(msg_index) if ours and ev.action in (Action.SUBMIT, Action.REJECT) else None
@@ -247,7 +204,9 @@ class OrderTracker:
         if ev.action is Action.SUBMIT:
             return self._on_submit(order, ev.order_idx, ts)
         if ev.action is Action.REJECT:
-            return [self._reject(order.client_id, _reason(ev.reason), f"contract rejected: {ev.reason}", ts)]
+            return [
+                self._reject(order.client_id, reject_reason(ev.reason), f"contract rejected: {ev.reason}", ts)
+            ]
         fill_id = "{}:{}:{}".format(*decoded.key)
         if ev.action is Action.FILL:
             return self._fill(order, ev.size, ev.price, decoded.fee, ev.liquidity, fill_id, ts)
@@ -401,10 +360,3 @@ class OrderTracker:
             for o in self.orders.values()
             if o.status in live
         ]
-
-
-def _reason(text: str) -> RejectReason:
-    try:
-        return RejectReason(text)
-    except ValueError:
-        return RejectReason.VENUE_ERROR

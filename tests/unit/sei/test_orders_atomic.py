@@ -66,3 +66,13 @@ def test_an_unreadable_chain_event_is_quarantined_not_skipped() -> None:
     broken = ChainEvent("?", {}, -1, 1, error="unreadable event: KeyError('type')")
     out = t.on_tx(tx("TX2", event("fill", 0, 1, 9), broken), 2)
     assert len(fills(out)) == 1 and isinstance(out[0], Fill) and t.quarantine.count == 1
+
+
+def test_numbers_outside_the_bands_are_quarantined() -> None:
+    t = tracker()
+    t.on_tx(tx("TX1", event("submit_order", 0, 10, 10)), 1)
+    huge_price = event("fill", 0, 1, 9, price="1" + "0" * 20, event_index=0)
+    huge_size = event("fill", 0, 3 * 10**9, 9, event_index=1)  # 3e9 lots: beyond 2**31
+    out = t.on_tx(tx("TX2", huge_price, huge_size, event("fill", 0, 1, 9, event_index=2)), 2)
+    assert [f.fill_id for f in fills(out)] == ["TX2:0:2"] and t.quarantine.count == 2
+    assert all("out of range" in q.error for q in t.quarantine.events)
