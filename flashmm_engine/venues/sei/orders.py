@@ -29,6 +29,7 @@ from flashmm_engine.types import (
     VenueEvent,
 )
 from flashmm_engine.venues.sei.codec import A_CONTRACT, Action, ContractCodec, ContractEvent, ContractOrder
+from flashmm_engine.venues.sei.consistency import check_consistency
 from flashmm_engine.venues.sei.events import ChainEvent, TxOutcome
 from flashmm_engine.venues.sei.order_state import DecodedEvent, TrackedOrder, TrackerStats, reject_reason
 from flashmm_engine.venues.sei.quarantine import EventKey, Quarantine
@@ -216,7 +217,7 @@ class OrderTracker:
             log.info("retract of %s arrived before %d lots of its fills", order.client_id, missing)
         if order.status.is_terminal:
             return []
-        self._finish(order, OrderStatus.CANCELLED, ts)
+        self.finish(order, OrderStatus.CANCELLED, ts)
         return [CancelAck(order.client_id, ts, ev.size)]
 
     def _on_submit(self, order: TrackedOrder, order_idx: str, ts: int) -> list[VenueEvent]:
@@ -258,7 +259,7 @@ class OrderTracker:
         order.filled += size
         remaining = order.size - order.filled
         if remaining == 0:
-            self._finish(order, OrderStatus.FILLED, ts)
+            self.finish(order, OrderStatus.FILLED, ts)
         elif not order.status.is_terminal:
             order.status = OrderStatus.PARTIALLY_FILLED
         side, market, idx = order.side, self.market.spec.symbol, order.order_idx or ""
@@ -267,12 +268,12 @@ class OrderTracker:
     def _reject(self, client_id: str, reason: RejectReason, detail: str, ts: int) -> Reject:
         order = self.orders.get(client_id)
         if order is not None and order.status in (OrderStatus.PENDING, OrderStatus.UNKNOWN):
-            self._finish(order, OrderStatus.REJECTED, ts)
+            self.finish(order, OrderStatus.REJECTED, ts)
         return Reject(client_id, reason, detail, ts)
 
     # --- retention ---
 
-    def _finish(self, order: TrackedOrder, status: OrderStatus, ts: int) -> None:
+    def finish(self, order: TrackedOrder, status: OrderStatus, ts: int) -> None:
         order.status = status
         self._terminal[order.client_id] = ts
         self._terminal.move_to_end(order.client_id)
@@ -294,54 +295,14 @@ class OrderTracker:
     # --- reconciliation against the contract's own state ---
 
     def check_consistency(self, contract_orders: list[ContractOrder], ts: int) -> list[VenueEvent]:
-        """Compare handled events with a contract snapshot taken no later than the events handled so far.
+        """See consistency.check_consistency."""
+        return check_consistency(self, contract_orders, ts)
 
-        More filled on the contract than in our fills means events were missed: alert, invent nothing.
-        An order whose cancel failed is settled here: still open -> cancellable again; closed with every
-        fill accounted for, or gone (FIN drops closed orders) -> cancelled, as no further fill can come.
-        An UNKNOWN order matching an open contract order nobody tracks (same side, price, size) is adopted.
-        """
-        rows = {r.order_idx: r for r in contract_orders if r.owner == self.owner}
-        out = self._adopt_unknown([r for r in rows.values() if r.open and r.order_idx not in self.by_idx], ts)
-        for order in self.orders.values():
-            row = rows.get(order.order_idx or "")
-            if row is None and order.cancel_failed and not order.status.is_terminal:
-                self._disagree(order, "gone from the contract: its fills cannot be checked")
-                self._finish(order, OrderStatus.CANCELLED, ts)
-                out.append(CancelAck(order.client_id, ts, order.size - order.filled))
-            if row is None or order.order_idx is None:
-                continue
-            if row.filled > order.filled:
-                self._disagree(order, f"contract filled {row.filled}, events {order.filled}")
-            elif not row.open and not order.status.is_terminal:
-                if order.cancel_failed:
-                    self._finish(order, OrderStatus.CANCELLED, ts)
-                    out.append(CancelAck(order.client_id, ts, order.size - order.filled))
-                else:
-                    self._disagree(order, "closed on the contract, no closing event handled")
-            elif row.open and order.cancel_failed:
-                order.cancel_failed = False
-        return out
-
-    def _adopt_unknown(self, untracked: list[ContractOrder], ts: int) -> list[VenueEvent]:
-        out: list[VenueEvent] = []
-        for order in [o for o in self.orders.values() if o.status is OrderStatus.UNKNOWN]:
-            match = next(
-                (r for r in untracked if (r.side, r.price, r.size) == (order.side, order.price, order.size)),
-                None,
-            )
-            if match is None:
-                continue
-            untracked.remove(match)
-            order.order_idx = match.order_idx
-            self.by_idx[match.order_idx] = order.client_id
-            out += self._on_submit(order, match.order_idx, ts)
-        return out
-
-    def _disagree(self, order: TrackedOrder, detail: str) -> None:
-        self.stats.state_disagreements += 1
-        idx = order.order_idx
-        log.error("ALERT: order %s (idx %s) disagrees with the contract: %s", order.client_id, idx, detail)
+    def adopt(self, order: TrackedOrder, order_idx: str, ts: int) -> list[VenueEvent]:
+        """An UNKNOWN order found on the contract under `order_idx`."""
+        order.order_idx = order_idx
+        self.by_idx[order_idx] = order.client_id
+        return self._on_submit(order, order_idx, ts)
 
     def open_orders(self) -> list[OpenOrder]:
         """Orders that are or may be live, UNKNOWN ones included (risk must count them)."""
