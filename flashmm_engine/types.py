@@ -15,6 +15,16 @@ from decimal import Decimal
 NOTIONAL_SCALE = 1_000_000
 """Notional units per (tick x lot) of quote currency; lets ppm fee rates stay exact integers."""
 
+INT64_MAX = 2**63 - 1
+MAX_TICKS = 2**31 - 1
+"""Largest |price| in ticks accepted at any input boundary."""
+MAX_LOTS = 2**31 - 1
+"""Largest |size| in lots accepted at any input boundary."""
+NOTIONAL_HEADROOM = 2**4
+MAX_ORDER_TICK_LOTS = INT64_MAX // NOTIONAL_SCALE // NOTIONAL_HEADROOM
+"""Largest price x size (ticks x lots) of one order: its notional, times NOTIONAL_HEADROOM (sums of many
+orders, ppm fee products) stays inside int64. About 5.8e11: 1,900 ETH at 3,000.00 with 0.01/0.001 steps."""
+
 NS_PER_MS = 1_000_000
 NS_PER_S = 1_000_000_000
 
@@ -62,6 +72,17 @@ class MarketSpec:
 
     def notional_to_quote(self, units: int) -> Decimal:
         return self.tick_size * self.lot_size * units / NOTIONAL_SCALE
+
+
+def bounds_problem(price: int, size: int) -> str | None:
+    """Why (price ticks, size lots) are outside the bands every boundary enforces; None if inside."""
+    if abs(price) > MAX_TICKS:
+        return f"|price| {price} ticks exceeds {MAX_TICKS}"
+    if abs(size) > MAX_LOTS:
+        return f"|size| {size} lots exceeds {MAX_LOTS}"
+    if abs(price * size) > MAX_ORDER_TICK_LOTS:
+        return f"notional {price} x {size} ticks x lots exceeds {MAX_ORDER_TICK_LOTS}"
+    return None
 
 
 def _to_units(value: Decimal, step: Decimal, what: str, symbol: str) -> int:
@@ -150,6 +171,8 @@ class OrderStatus(enum.Enum):
     FILLED = "filled"
     CANCELLED = "cancelled"
     REJECTED = "rejected"
+    UNKNOWN = "unknown"
+    """Sent, but no outcome within the venue's timeout: possibly live until the venue resolves it."""
 
     @property
     def is_terminal(self) -> bool:
@@ -167,6 +190,7 @@ class RejectReason(enum.Enum):
     POST_ONLY_WOULD_CROSS = "post_only_would_cross"
     SELF_TRADE = "self_trade"
     MALFORMED = "malformed"
+    OUT_OF_RANGE = "out_of_range"
     RISK = "risk"
     RATE_LIMIT = "rate_limit"
     VENUE_ERROR = "venue_error"

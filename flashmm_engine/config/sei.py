@@ -38,6 +38,12 @@ class SeiSettings(BaseModel):
     tx_poll_blocks: int = Field(
         default=3, ge=1, description="Blocks without an event before polling by hash."
     )
+    tx_timeout_s: float = Field(
+        default=60.0, gt=0, description="A tx with no outcome after this long leaves its orders UNKNOWN."
+    )
+    order_retention_s: float = Field(
+        default=600.0, gt=0, description="Finished orders and resolved txs are kept this long."
+    )
 
     @model_validator(mode="after")
     def _one_key_source(self) -> SeiSettings:

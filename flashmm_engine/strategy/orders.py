@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from flashmm_engine.types import Ack, CancelAck, Fill, OrderRequest, Reject, Side, VenueEvent
+
+MAX_SEEN_FILLS = 100_000
+"""Fill ids remembered for deduplication, most recent first kept; venues redeliver recent fills only."""
 
 
 @dataclass(slots=True)
@@ -25,7 +29,7 @@ class OrderTracker:
         self.position = 0
         self.fills = 0
         self.rejects = 0
-        self._seen_fills: set[str] = set()
+        self._seen_fills: OrderedDict[str, None] = OrderedDict()
 
     def next_client_id(self) -> str:
         """Deterministic ids: the same run sends the same ids, so a venue can deduplicate a replay."""
@@ -39,8 +43,11 @@ class OrderTracker:
         order = self.orders.get(event.client_id)
         if isinstance(event, Fill):
             if event.fill_id in self._seen_fills:
+                self._seen_fills.move_to_end(event.fill_id)
                 return
-            self._seen_fills.add(event.fill_id)
+            self._seen_fills[event.fill_id] = None
+            if len(self._seen_fills) > MAX_SEEN_FILLS:
+                self._seen_fills.popitem(last=False)
             self.position += event.side.sign * event.size
             self.fills += 1
             if order is not None:

@@ -160,7 +160,7 @@ async def test_bad_orders_are_rejected_with_reasons_and_never_crash(venue_url: s
             ({"client_id": "b-5", "market": MARKET, "side": "buy", "price": "1e400"}, RejectReason.MALFORMED),
             (
                 {"client_id": "b-6", "market": MARKET, "side": "buy", "price": "1e400", "size": "0.001"},
-                RejectReason.MALFORMED,
+                RejectReason.OUT_OF_RANGE,
             ),
         ]
         ws = bob._ws

@@ -90,6 +90,9 @@ class FeedCounts:
     failovers: int = 0
     snapshots: int = 0
     snapshot_failures: int = 0
+    record_failures: int = 0
+    """Messages the recorder could not write (disk full, directory gone): recording degrades, the feed
+    goes on."""
 
 
 class BinanceFeed:
@@ -204,12 +207,21 @@ class BinanceFeed:
 
     def _on_raw(self, raw: bytes | str) -> None:
         ts_local = self.clock.now_ns()
-        if self.recorder is not None:
-            self.recorder.write(ts_local, raw)
+        self._record(ts_local, raw)
         self.processor.on_message(ts_local, raw)
         fetching = self._snapshot_task is not None and not self._snapshot_task.done()
         if self.processor.needs_snapshot and self.processor.sync.buffer and not fetching:
             self._snapshot_task = self._tasks.spawn(self._fetch_snapshots(), "snapshot")
+
+    def _record(self, ts_local: int, raw: bytes | str) -> None:
+        if self.recorder is None:
+            return
+        try:
+            self.recorder.write(ts_local, raw)
+        except OSError as exc:
+            self.counts.record_failures += 1
+            if self.counts.record_failures == 1:
+                log.error("ALERT: raw recording failed, the feed goes on without it: %s", exc)
 
     async def _fetch_snapshots(self) -> None:
         backoff = Backoff(base_s=SNAPSHOT_RETRY_BASE_S, max_s=SNAPSHOT_RETRY_MAX_S)
@@ -239,8 +251,7 @@ class BinanceFeed:
 
     def _on_snapshot(self, body: bytes) -> None:
         ts_local = self.clock.now_ns()
-        if self.recorder is not None:
-            self.recorder.write(ts_local, body)
+        self._record(ts_local, body)
         self.processor.on_message(ts_local, body)
 
     def _failover(self) -> None:

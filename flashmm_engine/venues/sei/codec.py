@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
-from flashmm_engine.types import Liquidity, Side
+from flashmm_engine.types import INT64_MAX, Liquidity, Side, bounds_problem
 from flashmm_engine.venues.sei.units import DenomMarket, UnitError, format_decimal
 
 
@@ -165,7 +165,7 @@ class FinCodec:
             return None
         try:
             m = self.market
-            return ContractEvent(
+            event = ContractEvent(
                 action=action,
                 order_idx=attrs[A_IDX],
                 owner=attrs[A_OWNER],
@@ -177,8 +177,14 @@ class FinCodec:
                 liquidity=Liquidity(attrs.get(A_LIQUIDITY, Liquidity.MAKER.value)),
                 reason=attrs.get(A_REASON, ""),
             )
-        except (KeyError, ValueError, UnitError) as exc:
+        except (KeyError, ValueError, UnitError, ArithmeticError) as exc:
             raise CodecError(f"malformed {action.value} event: {exc!r}") from None
+        problem = bounds_problem(event.price, max(event.size, event.remaining))
+        if problem is None and abs(event.fee_quote_raw) > INT64_MAX:
+            problem = f"fee {event.fee_quote_raw} exceeds int64"
+        if problem is not None:
+            raise CodecError(f"{action.value} event out of range: {problem}")
+        return event
 
 
 def _side(name: str) -> Side:

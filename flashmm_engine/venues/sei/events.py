@@ -28,6 +28,8 @@ class ChainEvent:
     attrs: dict[str, str]
     msg_index: int
     event_index: int
+    error: str = ""
+    """Why the event could not be read (its attributes are then incomplete): it is quarantined."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +58,7 @@ def outcome_from_ws(message: Mapping[str, Any]) -> TxOutcome:
             raw_log=str(result.get("log", "")),
             events=parse_events(result.get("events") or []),
         )
-    except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+    except (KeyError, TypeError, AttributeError, ValueError, binascii.Error) as exc:
         raise EventFormatError(f"not a Tx event: {exc!r}") from None
 
 
@@ -69,28 +71,41 @@ def outcome_from_rest(tx_response: Mapping[str, Any]) -> TxOutcome:
             raw_log=str(tx_response.get("raw_log", "")),
             events=parse_events(tx_response.get("events") or []),
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise EventFormatError(f"not a tx_response: {exc!r}") from None
 
 
 def parse_events(raw_events: Sequence[Mapping[str, Any]]) -> tuple[ChainEvent, ...]:
+    """One ChainEvent per raw event; an unreadable one carries `error` instead of failing the whole tx."""
     encoded = _all_base64(raw_events)
-    out = []
-    for index, event in enumerate(raw_events):
-        attrs = {}
+    return tuple(_parse_event(event, index, encoded) for index, event in enumerate(raw_events))
+
+
+def _parse_event(event: Mapping[str, Any], index: int, encoded: bool) -> ChainEvent:
+    attrs: dict[str, str] = {}
+    event_type = "?"
+    try:
+        event_type = str(event["type"])
         for attr in event.get("attributes") or []:
             key, value = str(attr.get("key") or ""), str(attr.get("value") or "")
             if encoded:
                 key, value = _b64text(key), _b64text(value)
             attrs[key] = value
         msg_index = int(attrs.get(MSG_INDEX_ATTR, "-1"))
-        out.append(ChainEvent(str(event["type"]), attrs, msg_index, index))
-    return tuple(out)
+    except (KeyError, TypeError, AttributeError, ValueError, binascii.Error) as exc:
+        return ChainEvent(event_type, attrs, -1, index, error=f"unreadable event: {exc!r}")
+    return ChainEvent(event_type, attrs, msg_index, index)
 
 
 def _all_base64(raw_events: Sequence[Mapping[str, Any]]) -> bool:
     """CometBFT 0.34 encodes every key; plain keys such as "side" may decode by chance, so require all."""
-    keys = [str(a.get("key") or "") for e in raw_events for a in e.get("attributes") or []]
+    keys = [
+        str(a.get("key") or "")
+        for e in raw_events
+        if isinstance(e, Mapping)
+        for a in (e.get("attributes") or [])
+        if isinstance(a, Mapping)
+    ]
     if not keys:
         return False
     for key in keys:

@@ -2,18 +2,21 @@
 
 Every contract event is handled once, keyed by (tx hash, message index, event index), and each `wasm-fill`
 event becomes exactly one Fill with its own size, price, fee and liquidity, whatever order events arrive
-in. Fills only ever come from events (websocket, tx lookup, or the tx search that replays a websocket gap);
+in. Handling is atomic per event: an event is decoded and converted completely before any state changes
+and before it is marked seen; one that cannot be decoded is quarantined and the events after it go on.
+Fills only ever come from events (websocket, tx lookup, or the tx search that replays a websocket gap);
 the contract's order state is a consistency check that raises an alert when it disagrees and never
-invents a fill.
+invents a fill. A place whose tx has no outcome within the timeout is UNKNOWN (possibly live), never
+rejected on a guess: a late SUBMIT, the tx index or the contract's orders adopt it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass
 
 from flashmm_engine.types import (
+    NS_PER_S,
     Ack,
     CancelAck,
     Fill,
@@ -23,83 +26,47 @@ from flashmm_engine.types import (
     OrderStatus,
     Reject,
     RejectReason,
-    Side,
     VenueEvent,
 )
-from flashmm_engine.venues.sei.codec import (
-    A_CONTRACT,
-    Action,
-    ContractCodec,
-    ContractEvent,
-    ContractOrder,
-    ExecuteCall,
-)
-from flashmm_engine.venues.sei.events import TxOutcome
+from flashmm_engine.venues.sei.codec import A_CONTRACT, Action, ContractCodec, ContractEvent, ContractOrder
+from flashmm_engine.venues.sei.consistency import check_consistency
+from flashmm_engine.venues.sei.events import ChainEvent, TxOutcome
+from flashmm_engine.venues.sei.order_state import DecodedEvent, TrackedOrder, TrackerStats, reject_reason
+from flashmm_engine.venues.sei.quarantine import EventKey, Quarantine
+from flashmm_engine.venues.sei.txbook import CycleItem, OurTx, TxBook
 from flashmm_engine.venues.sei.units import DenomMarket
 
+__all__ = ["CycleItem", "OrderTracker", "OurTx", "TrackedOrder", "TrackerStats"]
+
 MAX_SEEN_EVENTS = 200_000
+MAX_TERMINAL_ORDERS = 10_000
+"""Finished orders kept (for late duplicates and reordered fills) beyond which the oldest are pruned."""
+DEFAULT_RETENTION_S = 600.0
 log = logging.getLogger(__name__)
 
 
-@dataclass(slots=True)
-class TrackedOrder:
-    client_id: str
-    side: Side
-    price: int
-    size: int
-    status: OrderStatus = OrderStatus.PENDING
-    order_idx: str | None = None
-    filled: int = 0
-    cancel_failed: bool = False
-    """A cancel of it failed on chain (typically: it had just filled); awaiting a consistency check."""
-
-
-@dataclass(frozen=True, slots=True)
-class CycleItem:
-    """One message of a quote-cycle tx: a cancel or a place of `client_id`."""
-
-    client_id: str
-    call: ExecuteCall
-    is_cancel: bool
-
-
-@dataclass(slots=True)
-class OurTx:
-    """A tx we broadcast: which message is which order, until its result is seen."""
-
-    items: tuple[CycleItem, ...]
-    submitted_s: float
-    resolved: bool = False
-
-    @property
-    def places(self) -> dict[int, str]:
-        return {i: it.client_id for i, it in enumerate(self.items) if not it.is_cancel}
-
-
-@dataclass(slots=True)
-class TrackerStats:
-    duplicates: int = 0
-    failed_txs: int = 0
-    foreign_events: int = 0
-    unknown_orders: int = 0
-    overfills: int = 0
-    """Fill events that would take an order past its size: refused and alerted."""
-    state_disagreements: int = 0
-    """Contract state that the handled events do not explain: alerted, never turned into fills."""
-    cancel_races: int = 0
-    """Cancels that failed on chain because the order was no longer open."""
-
-
 class OrderTracker:
-    def __init__(self, owner: str, contract: str, market: DenomMarket, codec: ContractCodec) -> None:
+    def __init__(
+        self,
+        owner: str,
+        contract: str,
+        market: DenomMarket,
+        codec: ContractCodec,
+        retention_s: float = DEFAULT_RETENTION_S,
+        max_terminal: int = MAX_TERMINAL_ORDERS,
+    ) -> None:
         self.owner = owner
         self.contract = contract
         self.market = market
         self.codec = codec
+        self.retention_ns = int(retention_s * NS_PER_S)
+        self._max_terminal = max_terminal
         self.orders: dict[str, TrackedOrder] = {}
         self.by_idx: dict[str, str] = {}
-        self.txs: dict[str, OurTx] = {}
-        self._seen: OrderedDict[tuple[str, int, int], None] = OrderedDict()
+        self.txs = TxBook(self.retention_ns)
+        self._seen: OrderedDict[EventKey, None] = OrderedDict()
+        self._terminal: OrderedDict[str, int] = OrderedDict()
+        self.quarantine = Quarantine()
         self.stats = TrackerStats()
         self.failed: list[tuple[OurTx, str]] = []
         """Our txs that failed in a block, with their raw log: the venue decides what to resubmit."""
@@ -109,8 +76,8 @@ class OrderTracker:
     def register(self, req: OrderRequest) -> None:
         self.orders[req.client_id] = TrackedOrder(req.client_id, req.side, req.price, req.size)
 
-    def on_accepted(self, txhash: str, items: tuple[CycleItem, ...], now_s: float) -> None:
-        self.txs[txhash] = OurTx(items, now_s)
+    def on_accepted(self, txhash: str, items: tuple[CycleItem, ...], now_ns: int) -> None:
+        self.txs.add(txhash, items, now_ns)
 
     def on_item_failed(self, item: CycleItem, detail: str, ts: int) -> Reject:
         """A message of ours did not execute. A failed cancel leaves the order's true state to be checked."""
@@ -122,11 +89,51 @@ class OrderTracker:
             self.stats.cancel_races += 1
         return Reject(item.client_id, RejectReason.UNKNOWN_ORDER, f"cancel failed: {detail}", ts)
 
+    def on_tx_timeout(self, txhash: str, ts: int) -> list[VenueEvent]:
+        """No outcome within the timeout: its places become UNKNOWN; its cancels are reported unconfirmed
+        and their orders await a state check."""
+        ours = self.txs.get(txhash)
+        if ours is None or ours.resolved or ours.timed_out:
+            return []
+        ours.timed_out = True
+        out: list[VenueEvent] = []
+        for item in ours.items:
+            order = self.orders.get(item.client_id)
+            if order is None or order.status.is_terminal:
+                continue
+            if item.is_cancel:
+                order.cancel_failed = True
+                detail = f"cancel tx {txhash} has no outcome yet"
+                out.append(Reject(item.client_id, RejectReason.UNKNOWN_ORDER, detail, ts))
+            elif order.status is OrderStatus.PENDING:
+                order.status = OrderStatus.UNKNOWN
+                self.stats.timed_out_places += 1
+                log.warning("order %s: tx %s has no outcome yet, order state UNKNOWN", item.client_id, txhash)
+        return out
+
+    def give_up(self, txhash: str, ts: int) -> list[VenueEvent]:
+        """The retention window ended with the tx never seen: its UNKNOWN orders are rejected (alerted).
+        Should the tx still land, its SUBMIT is adopted as an order of an earlier session."""
+        ours = self.txs.get(txhash)
+        self.txs.resolve(txhash, ts)
+        out: list[VenueEvent] = []
+        for client_id in ours.places.values() if ours else ():
+            order = self.orders.get(client_id)
+            if order is not None and order.status is OrderStatus.UNKNOWN:
+                self.stats.given_up += 1
+                log.error("ALERT: order %s: tx %s never seen on chain; rejected", client_id, txhash)
+                out.append(self._reject(client_id, RejectReason.VENUE_ERROR, f"tx {txhash} never landed", ts))
+        return out
+
     def pending_checks(self) -> list[TrackedOrder]:
-        return [o for o in self.orders.values() if o.cancel_failed and not o.status.is_terminal]
+        return [
+            o
+            for o in self.orders.values()
+            if (o.cancel_failed and not o.status.is_terminal) or o.status is OrderStatus.UNKNOWN
+        ]
 
     def unresolved(self) -> list[tuple[str, OurTx]]:
-        return [(h, t) for h, t in self.txs.items() if not t.resolved]
+        return self.txs.unresolved()
 
     def order_idx(self, client_id: str) -> str | None:
         order = self.orders.get(client_id)
@@ -137,38 +144,56 @@ class OrderTracker:
     # --- executed transactions (websocket or lookup) ---
 
     def on_tx(self, outcome: TxOutcome, ts: int) -> list[VenueEvent]:
-        out: list[VenueEvent] = []
         ours = self.txs.get(outcome.txhash)
         if ours is not None and not ours.resolved:
-            ours.resolved = True
+            self.txs.resolve(outcome.txhash, ts)
             if outcome.code != 0:
                 self.stats.failed_txs += 1
                 detail = f"tx {outcome.txhash} failed (code {outcome.code}): {outcome.raw_log}"
                 self.failed.append((ours, detail))
+        out: list[VenueEvent] = []
         for ev in outcome.events:
-            key = (outcome.txhash, ev.msg_index, ev.event_index)
-            if key in self._seen:
-                self.stats.duplicates += 1
+            decoded = self._decode(outcome.txhash, ev)
+            if decoded is None:
                 continue
-            parsed = self.codec.parse_event(ev.type, ev.attrs)
-            if parsed is None or ev.attrs.get(A_CONTRACT) != self.contract:
-                continue
-            self._remember(key)
-            if parsed.owner != self.owner:
+            self._remember(decoded.key)
+            if decoded.event.owner != self.owner:
                 self.stats.foreign_events += 1
                 continue
-            fill_id = f"{outcome.txhash}:{ev.msg_index}:{ev.event_index}"
-            out += self._apply(parsed, ours, ev.msg_index, fill_id, ts)
+            out += self._apply(decoded, ours, ev.msg_index, ts)
         return out
 
-    def _remember(self, key: tuple[str, int, int]) -> None:
+    def _decode(self, txhash: str, ev: ChainEvent) -> DecodedEvent | None:
+        """Everything that can fail, before any state changes; None for events not to be applied."""
+        key = (txhash, ev.msg_index, ev.event_index)
+        if key in self._seen:
+            self.stats.duplicates += 1
+            return None
+        if ev.error:  # unreadable at the chain level: it may be the contract's, so it is not skipped
+            self.quarantine.add(key, ev.type, ev.attrs, ev.error)
+            return None
+        if ev.attrs.get(A_CONTRACT) != self.contract:
+            return None
+        try:
+            parsed = self.codec.parse_event(ev.type, ev.attrs)
+            if parsed is None:
+                return None
+            fee = (
+                self.market.quote_raw_to_notional(parsed.fee_quote_raw) if parsed.action is Action.FILL else 0
+            )
+        except (ValueError, ArithmeticError) as exc:  # CodecError, UnitError, OffTickError, InvalidOperation
+            self.quarantine.add(key, ev.type, ev.attrs, repr(exc))
+            return None
+        self.quarantine.release(key)  # a readable copy (e.g. from the tx index) of a quarantined event
+        return DecodedEvent(key, parsed, fee)
+
+    def _remember(self, key: EventKey) -> None:
         self._seen[key] = None
         if len(self._seen) > MAX_SEEN_EVENTS:
             self._seen.popitem(last=False)
 
-    def _apply(
-        self, ev: ContractEvent, ours: OurTx | None, msg_index: int, fill_id: str, ts: int
-    ) -> list[VenueEvent]:
+    def _apply(self, decoded: DecodedEvent, ours: OurTx | None, msg_index: int, ts: int) -> list[VenueEvent]:
+        ev = decoded.event
         client_id = (
             ours.places.get(msg_index) if ours and ev.action in (Action.SUBMIT, Action.REJECT) else None
         )
@@ -178,33 +203,46 @@ class OrderTracker:
             log.warning("event %s for unknown order %s ignored", ev.action.value, ev.order_idx)
             return []
         if ev.action is Action.SUBMIT:
-            if order.status is not OrderStatus.PENDING:
-                return []
-            order.status = OrderStatus.OPEN
-            return [Ack(order.client_id, ev.order_idx, ts)]
+            return self._on_submit(order, ev.order_idx, ts)
         if ev.action is Action.REJECT:
-            return [self._reject(order.client_id, _reason(ev.reason), f"contract rejected: {ev.reason}", ts)]
+            return [
+                self._reject(order.client_id, reject_reason(ev.reason), f"contract rejected: {ev.reason}", ts)
+            ]
+        fill_id = "{}:{}:{}".format(*decoded.key)
         if ev.action is Action.FILL:
-            fee = self.market.quote_raw_to_notional(ev.fee_quote_raw)
-            return self._fill(order, ev.size, ev.price, fee, ev.liquidity, fill_id, ts)
+            return self._fill(order, ev.size, ev.price, decoded.fee, ev.liquidity, fill_id, ts)
         if order.filled + ev.size < order.size:
             # fills before the retract are not handled yet (reordered delivery): they count when they come
             missing = order.size - ev.size - order.filled
             log.info("retract of %s arrived before %d lots of its fills", order.client_id, missing)
         if order.status.is_terminal:
             return []
-        order.status = OrderStatus.CANCELLED
+        self.finish(order, OrderStatus.CANCELLED, ts)
         return [CancelAck(order.client_id, ts, ev.size)]
+
+    def _on_submit(self, order: TrackedOrder, order_idx: str, ts: int) -> list[VenueEvent]:
+        if order.status in (OrderStatus.UNKNOWN, OrderStatus.REJECTED):
+            # REJECTED: given up on after the retention window, yet it is live on the contract
+            self.stats.adopted_late += 1
+            self._terminal.pop(order.client_id, None)
+            log.warning(
+                "ALERT: order %s (idx %s) landed after its tx timeout: adopted", order.client_id, order_idx
+            )
+        elif order.status is not OrderStatus.PENDING:
+            return []
+        order.status = OrderStatus.PARTIALLY_FILLED if order.filled else OrderStatus.OPEN
+        return [Ack(order.client_id, order_idx, ts)]
 
     def _order_for(self, ev: ContractEvent, client_id: str | None) -> TrackedOrder | None:
         known = self.by_idx.get(ev.order_idx)
         if known is not None:
-            return self.orders[known]
+            return self.orders.get(known)
         if client_id is None or client_id not in self.orders:
             if ev.action is not Action.SUBMIT:
                 return None
             # placed by an earlier session (or another client with our key): adopt it
             client_id = f"{self.market.spec.symbol}:idx:{ev.order_idx}"
+            log.warning("order idx %s of ours was not placed by this session: adopted", ev.order_idx)
             self.orders[client_id] = TrackedOrder(client_id, ev.side, ev.price, ev.size)
         order = self.orders[client_id]
         order.order_idx = ev.order_idx
@@ -221,7 +259,7 @@ class OrderTracker:
         order.filled += size
         remaining = order.size - order.filled
         if remaining == 0:
-            order.status = OrderStatus.FILLED
+            self.finish(order, OrderStatus.FILLED, ts)
         elif not order.status.is_terminal:
             order.status = OrderStatus.PARTIALLY_FILLED
         side, market, idx = order.side, self.market.spec.symbol, order.order_idx or ""
@@ -229,48 +267,46 @@ class OrderTracker:
 
     def _reject(self, client_id: str, reason: RejectReason, detail: str, ts: int) -> Reject:
         order = self.orders.get(client_id)
-        if order is not None and order.status is OrderStatus.PENDING:
-            order.status = OrderStatus.REJECTED
+        if order is not None and order.status in (OrderStatus.PENDING, OrderStatus.UNKNOWN):
+            self.finish(order, OrderStatus.REJECTED, ts)
         return Reject(client_id, reason, detail, ts)
+
+    # --- retention ---
+
+    def finish(self, order: TrackedOrder, status: OrderStatus, ts: int) -> None:
+        order.status = status
+        self._terminal[order.client_id] = ts
+        self._terminal.move_to_end(order.client_id)
+        self.prune(ts)
+
+    def prune(self, now_ns: int) -> None:
+        """Drop finished orders older than the retention window or beyond the cap, oldest first."""
+        terminal = self._terminal
+        while terminal:
+            client_id, at = next(iter(terminal.items()))
+            if len(terminal) <= self._max_terminal and now_ns - at <= self.retention_ns:
+                break
+            terminal.popitem(last=False)
+            order = self.orders.pop(client_id, None)
+            if order is not None and order.order_idx is not None:
+                self.by_idx.pop(order.order_idx, None)
+        self.txs.prune(now_ns)
 
     # --- reconciliation against the contract's own state ---
 
     def check_consistency(self, contract_orders: list[ContractOrder], ts: int) -> list[VenueEvent]:
-        """Compare handled events with a contract snapshot taken no later than the events handled so far.
+        """See consistency.check_consistency."""
+        return check_consistency(self, contract_orders, ts)
 
-        More filled on the contract than in our fills means events were missed: alert, invent nothing.
-        An order whose cancel failed is settled here: still open -> cancellable again; closed with every
-        fill accounted for, or gone (FIN drops closed orders) -> cancelled, as no further fill can come.
-        """
-        rows = {r.order_idx: r for r in contract_orders if r.owner == self.owner}
-        out: list[VenueEvent] = []
-        for order in self.orders.values():
-            row = rows.get(order.order_idx or "")
-            if row is None and order.cancel_failed and not order.status.is_terminal:
-                self._disagree(order, "gone from the contract: its fills cannot be checked")
-                order.status = OrderStatus.CANCELLED
-                out.append(CancelAck(order.client_id, ts, order.size - order.filled))
-            if row is None or order.order_idx is None:
-                continue
-            if row.filled > order.filled:
-                self._disagree(order, f"contract filled {row.filled}, events {order.filled}")
-            elif not row.open and not order.status.is_terminal:
-                if order.cancel_failed:
-                    order.status = OrderStatus.CANCELLED
-                    out.append(CancelAck(order.client_id, ts, order.size - order.filled))
-                else:
-                    self._disagree(order, "closed on the contract, no closing event handled")
-            elif row.open and order.cancel_failed:
-                order.cancel_failed = False
-        return out
-
-    def _disagree(self, order: TrackedOrder, detail: str) -> None:
-        self.stats.state_disagreements += 1
-        idx = order.order_idx
-        log.error("ALERT: order %s (idx %s) disagrees with the contract: %s", order.client_id, idx, detail)
+    def adopt(self, order: TrackedOrder, order_idx: str, ts: int) -> list[VenueEvent]:
+        """An UNKNOWN order found on the contract under `order_idx`."""
+        order.order_idx = order_idx
+        self.by_idx[order_idx] = order.client_id
+        return self._on_submit(order, order_idx, ts)
 
     def open_orders(self) -> list[OpenOrder]:
-        live = (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
+        """Orders that are or may be live, UNKNOWN ones included (risk must count them)."""
+        live = (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED, OrderStatus.UNKNOWN)
         return [
             OpenOrder(
                 o.client_id,
@@ -285,10 +321,3 @@ class OrderTracker:
             for o in self.orders.values()
             if o.status in live
         ]
-
-
-def _reason(text: str) -> RejectReason:
-    try:
-        return RejectReason(text)
-    except ValueError:
-        return RejectReason.VENUE_ERROR

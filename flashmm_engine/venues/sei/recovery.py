@@ -71,7 +71,10 @@ class GapReplayer:
                 except EventFormatError as exc:
                     self._bad.record("tx_search", str(exc))
                     continue
-                await self._on_tx(outcome)
+                try:
+                    await self._on_tx(outcome)
+                except (ValueError, ArithmeticError) as exc:  # one bad tx must not fail the recovery
+                    self._bad.record("tx_search_handler", f"tx {outcome.txhash}: {exc!r}")
             handed += len(responses)
             if not responses or handed >= total:
                 break

@@ -24,6 +24,7 @@ from flashmm_engine.service.clock import Clock, WallClock
 from flashmm_engine.service.tasks import TaskTracker
 from flashmm_engine.telemetry.bad_input import BadInputCounter
 from flashmm_engine.types import (
+    NS_PER_S,
     BookSnapshot,
     CancelRequest,
     MarketEvent,
@@ -46,7 +47,6 @@ from flashmm_engine.venues.sei.units import DenomMarket, UnitError
 from flashmm_engine.venues.sei.ws import RecoveryFailed, TxSubscriber, contract_query
 
 CONNECT_WAIT_S = 10.0
-TX_GIVE_UP_S = 60.0
 BOOK_DEPTH = 20
 FEE_DENOM_DECIMALS = 6
 
@@ -70,7 +70,9 @@ class SeiVenue:
         self._signer = signer or TxSigner.from_settings(settings)
         self.address = self._signer.address
         self._clock = clock or WallClock()
-        self.tracker = OrderTracker(self.address, settings.contract_address, self.market, self.codec)
+        self.tracker = OrderTracker(
+            self.address, settings.contract_address, self.market, self.codec, settings.order_retention_s
+        )
         self.bad_input = BadInputCounter(log)
         self._queue: asyncio.Queue[VenueEvent] = asyncio.Queue()
         self._tasks = TaskTracker("sei-venue")
@@ -159,12 +161,12 @@ class SeiVenue:
             )
             if result.accepted:
                 return result
-            self.tracker.txs.pop(result.txhash, None)
+            self.tracker.txs.forget(result.txhash)
             items = self._on_cycle_failed(sent, f"code {result.code}: {result.raw_log}")
         return result
 
     def _announce(self, items: tuple[CycleItem, ...], txhash: str) -> None:
-        self.tracker.on_accepted(txhash, items, time.monotonic())
+        self.tracker.on_accepted(txhash, items, self._clock.now_ns())
 
     def _on_cycle_failed(self, items: tuple[CycleItem, ...], detail: str) -> list[CycleItem]:
         """Report the message the log blames (or all of them) and return the rest of the cycle."""
@@ -241,9 +243,12 @@ class SeiVenue:
                 log.warning("tx lookup or consistency check failed: %s", exc)
 
     async def _poll_txs(self, min_age_s: float) -> None:
-        now = time.monotonic()
+        """Look up our unresolved txs by hash. No outcome within the tx timeout: its orders are UNKNOWN
+        and it is still looked up; none within the retention window after that: given up."""
+        now = self._clock.now_ns()
+        timeout_s, give_up_s = self._s.tx_timeout_s, self._s.tx_timeout_s + self._s.order_retention_s
         for txhash, ours in self.tracker.unresolved():
-            age = now - ours.submitted_s
+            age = (now - ours.submitted_ns) / NS_PER_S
             if age < min_age_s:
                 continue
             response = await self._rest_client().get_tx(txhash)
@@ -252,9 +257,11 @@ class SeiVenue:
                     await self._on_tx(outcome_from_rest(response))
                 except EventFormatError as exc:
                     self.bad_input.record("tx_lookup", str(exc))
-            elif age > TX_GIVE_UP_S:
-                ours.resolved = True
-                self._on_cycle_failed(ours.items, f"tx {txhash} not included after {TX_GIVE_UP_S:.0f}s")
+            elif age > give_up_s:
+                self._emit(self.tracker.give_up(txhash, now))
+            elif age > timeout_s and not ours.timed_out:
+                self._emit(self.tracker.on_tx_timeout(txhash, now))
+        self.tracker.prune(now)
 
     async def events(self) -> AsyncIterator[VenueEvent]:
         while True:

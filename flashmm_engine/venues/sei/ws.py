@@ -113,7 +113,10 @@ class TxSubscriber:
         except EventFormatError as exc:
             self._bad.record("ws_tx_event", str(exc))
             return
-        await self._on_tx(outcome)
+        try:
+            await self._on_tx(outcome)
+        except (ValueError, ArithmeticError) as exc:  # a bad event must not end the subscription
+            self._bad.record("ws_tx_handler", f"tx {outcome.txhash}: {exc!r}")
 
     def _decode(self, raw: str | bytes) -> dict[str, Any] | None:
         try:

@@ -61,7 +61,7 @@ def venue_sim(describe: bool, seconds: float | None, port: int | None, capture: 
     asyncio.run(_serve(sim))
 
 
-def _build(sim: SimSettings) -> tuple[MatchingEngine, MarketDriver, MarketSpec, SimVenueServer]:
+def build_venue(sim: SimSettings) -> tuple[MatchingEngine, MarketDriver, MarketSpec, SimVenueServer]:
     if sim.capture is None:
         spec = sim_spec(sim)
         engine = MatchingEngine([sim_market(sim)])
@@ -97,7 +97,7 @@ def _replay_clock(start_ns: int, speed: float) -> Callable[[], int]:
 
 
 async def _serve(sim: SimSettings) -> None:
-    _, _, spec, server = _build(sim)
+    _, _, spec, server = build_venue(sim)
     stop = asyncio.Event()
     install_stop_signals(stop)
 

@@ -1,7 +1,12 @@
 """Client of the sim venue, implementing the Venue protocol (flashmm_engine/venues/base.py).
 
 It reconnects with jittered backoff and resumes from the last private-event sequence it saw, so order
-state survives a dropped connection with nothing lost and nothing applied twice.
+state survives a dropped connection with nothing lost and nothing applied twice. If the venue no longer
+keeps those events it says `resume_gap`: `reconcile_needed` is set and the owner must reconcile through
+open_orders/balances/positions. Every frame is decoded inside a guard that counts and skips bad input
+(`bad_input`). Queues are capped: market data drops its oldest event when full (`market_dropped`); private
+events are never dropped, a full queue stops reading the socket instead (backpressure: the venue closes a
+connection that does not keep up, and the client resumes from its last sequence).
 """
 
 from __future__ import annotations
@@ -20,21 +25,26 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from flashmm_engine.service.backoff import Backoff
 from flashmm_engine.service.tasks import TaskTracker
+from flashmm_engine.telemetry.bad_input import BadInputCounter
 from flashmm_engine.types import (
-    BookDelta,
-    BookSnapshot,
+    MAX_LOTS,
     CancelRequest,
     MarketEvent,
     MarketSpec,
     OpenOrder,
     OrderRequest,
-    Side,
-    TopOfBook,
-    Trade,
     VenueEvent,
 )
 from flashmm_engine.venues.base import VenueError
-from flashmm_engine.venues.sim.protocol import decode_event, decode_open_order, encode_order
+from flashmm_engine.venues.sim.market_messages import decode_market_message
+from flashmm_engine.venues.sim.protocol import (
+    ProtocolError,
+    decode_event,
+    decode_open_order,
+    encode_order,
+    require,
+    require_int,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +52,8 @@ CONNECT_TIMEOUT_S = 5.0
 REQUEST_TIMEOUT_S = 5.0
 CLOSE_TIMEOUT_S = 2.0
 MAX_MESSAGE_BYTES = 10_000_000
+MARKET_QUEUE_MAX = 10_000
+EVENT_QUEUE_MAX = 10_000
 
 
 class SimVenueClient:
@@ -51,8 +63,12 @@ class SimVenueClient:
         self._backoff = backoff or Backoff()
         self._ws: ClientConnection | None = None
         self._last_seq = 0
-        self._events: asyncio.Queue[VenueEvent] = asyncio.Queue()
-        self._market: asyncio.Queue[MarketEvent] = asyncio.Queue()
+        self._events: asyncio.Queue[VenueEvent] = asyncio.Queue(EVENT_QUEUE_MAX)
+        self._market: asyncio.Queue[MarketEvent] = asyncio.Queue(MARKET_QUEUE_MAX)
+        self.bad_input = BadInputCounter(log)
+        self.market_dropped = 0
+        self.resume_gaps = 0
+        self.reconcile_needed = asyncio.Event()
         self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._ids = itertools.count(1)
         self._tasks = TaskTracker("sim-client")
@@ -82,15 +98,29 @@ class SimVenueClient:
 
     async def open_orders(self, market: str | None = None) -> list[OpenOrder]:
         reply = await self._request({"op": "open_orders", "market": market})
-        return [decode_open_order(o) for o in reply["orders"]]
+        try:
+            return [decode_open_order(o) for o in require(reply, "orders", list)]
+        except ProtocolError as exc:
+            raise VenueError(f"malformed open_orders reply: {exc}") from None
 
     async def balances(self) -> dict[str, Decimal]:
         reply = await self._request({"op": "balances"})
-        return {asset: Decimal(amount) for asset, amount in reply["balances"].items()}
+        try:
+            balances: dict[str, Any] = require(reply, "balances", dict)
+            out = {str(asset): Decimal(require(balances, asset, str)) for asset in balances}
+        except (ProtocolError, ArithmeticError) as exc:
+            raise VenueError(f"malformed balances reply: {exc!r}") from None
+        if not all(v.is_finite() for v in out.values()):
+            raise VenueError("malformed balances reply: non-finite amount")
+        return out
 
     async def positions(self) -> dict[str, int]:
         reply = await self._request({"op": "positions"})
-        return {market: int(lots) for market, lots in reply["positions"].items()}
+        try:
+            positions: dict[str, Any] = require(reply, "positions", dict)
+            return {str(market): require_int(positions, market, MAX_LOTS) for market in positions}
+        except ProtocolError as exc:
+            raise VenueError(f"malformed positions reply: {exc}") from None
 
     async def events(self) -> AsyncIterator[VenueEvent]:
         while True:
@@ -130,7 +160,7 @@ class SimVenueClient:
         if resuming:
             self.reconnects += 1
         for msg in handshake:
-            self._on_message(msg)
+            await self._guarded(msg)
 
     async def _handshake(self, ws: ClientConnection) -> list[dict[str, Any]]:
         auth = {"op": "auth", "key": self._key.get_secret_value(), "last_seq": self._last_seq}
@@ -140,6 +170,9 @@ class SimVenueClient:
         async with asyncio.timeout(CONNECT_TIMEOUT_S):
             while not handshake or handshake[-1].get("type") != "replayed":
                 msg = orjson.loads(await ws.recv())
+                if not isinstance(msg, dict):
+                    self.bad_input.record("frame", "handshake message is not an object")
+                    continue
                 if msg.get("type") == "error":
                     raise VenueError(f"sim venue refused the connection: {msg.get('reason')}")
                 handshake.append(msg)
@@ -151,7 +184,7 @@ class SimVenueClient:
             assert ws is not None
             try:
                 async for raw in ws:
-                    self._on_message(orjson.loads(raw))
+                    await self._on_frame(raw)
             except ConnectionClosed:
                 pass
             self._ws = None
@@ -195,41 +228,60 @@ class SimVenueClient:
         finally:
             self._pending.pop(request_id, None)
 
-    def _on_message(self, msg: dict[str, Any]) -> None:
+    async def _on_frame(self, raw: str | bytes) -> None:
+        try:
+            msg = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            self.bad_input.record("frame", f"not JSON: {exc}")
+            return
+        if not isinstance(msg, dict):
+            self.bad_input.record("frame", "a message must be a JSON object")
+            return
+        await self._guarded(msg)
+
+    async def _guarded(self, msg: dict[str, Any]) -> None:
+        try:
+            await self._on_message(msg)
+        except (ProtocolError, KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            self.bad_input.record("frame", f"{msg.get('type')!r}: {exc!r}")
+
+    def _put_market(self, event: MarketEvent) -> None:
+        if self._market.full():
+            self._market.get_nowait()
+            self.market_dropped += 1
+        self._market.put_nowait(event)
+
+    async def _on_message(self, msg: dict[str, Any]) -> None:
+        """Decode completely first, then change state."""
         kind = msg.get("type")
         if kind == "event":
-            if msg["seq"] <= self._last_seq:
+            seq = require_int(msg, "seq")
+            if seq <= self._last_seq:
                 return  # already seen before a reconnect
-            self._last_seq = msg["seq"]
-            self._events.put_nowait(decode_event(msg["event"]))
+            event = decode_event(msg.get("event"))
+            await self._events.put(event)  # never dropped: a full queue stops the reader (backpressure)
+            self._last_seq = seq
+        elif kind == "resume_gap":
+            self._last_seq = require_int(msg, "seq")
+            self.resume_gaps += 1
+            self.reconcile_needed.set()
+            log.warning("sim venue: %s (resumed at event %d)", msg.get("detail"), self._last_seq)
         elif kind in ("open_orders", "balances", "positions"):
             future = self._pending.get(msg.get("id", -1))
             if future is not None and not future.done():
                 future.set_result(msg)
         elif kind == "auth_ok":
-            self.account = msg["account"]
-            for name, m in msg["markets"].items():
-                self.specs[name] = MarketSpec(
-                    name, Decimal(m["tick_size"]), Decimal(m["lot_size"]), m["base"], m["quote"]
-                )
+            markets: dict[str, Any] = require(msg, "markets", dict)
+            specs = {
+                name: MarketSpec(name, Decimal(m["tick_size"]), Decimal(m["lot_size"]), m["base"], m["quote"])
+                for name, m in markets.items()
+            }
+            self.account = require(msg, "account", str)
+            self.specs.update(specs)
         elif kind in ("snapshot", "depth", "trade", "top"):
-            for event in _market_events(msg):
-                self._market.put_nowait(event)
+            for market_event in decode_market_message(msg):
+                self._put_market(market_event)
         elif kind == "error":
             log.warning("sim venue error: %s: %s", msg.get("reason"), msg.get("detail"))
-
-
-def _market_events(msg: dict[str, Any]) -> list[MarketEvent]:
-    kind, market, ts = msg["type"], msg["market"], msg["ts"]
-    if kind == "snapshot":
-        bids = tuple((p, s) for p, s in msg["bids"])
-        asks = tuple((p, s) for p, s in msg["asks"])
-        return [BookSnapshot(ts, ts, market, msg["seq"], bids, asks)]
-    if kind == "depth":
-        return [BookDelta(ts, ts, market, Side(side), p, s, msg["seq"]) for side, p, s in msg["changes"]]
-    if kind == "trade":
-        return [Trade(ts, ts, market, msg["price"], msg["size"], Side(msg["side"]), msg["trade_id"])]
-    bid, ask = msg["bid"], msg["ask"]
-    if bid is None or ask is None:
-        return []
-    return [TopOfBook(ts, ts, market, bid[0], bid[1], ask[0], ask[1], msg["seq"])]
+        elif kind != "replayed":
+            raise ProtocolError(f"unknown message type {kind!r}")

@@ -30,6 +30,7 @@ from flashmm_engine.types import (
 )
 from flashmm_engine.venues.sim.accounts import Balance, buy_reservation, fee_for, settle
 from flashmm_engine.venues.sim.book import RestingOrder, SideBook
+from flashmm_engine.venues.sim.final_status import FinalStatuses
 from flashmm_engine.venues.sim.market_config import SimMarket
 
 Events = list[tuple[str, VenueEvent]]
@@ -42,7 +43,7 @@ class MatchingEngine:
         self._balances: dict[tuple[str, str], Balance] = {}
         self._live: dict[tuple[str, str], RestingOrder] = {}  # (account, client_id) -> resting order
         self._by_venue_id: dict[str, RestingOrder] = {}
-        self._final: dict[tuple[str, str], OrderStatus] = {}  # every client id ever accepted or rejected
+        self._final = FinalStatuses()
         self._order_seq = 0
         self._trade_seq = 0
         self.public_trades: list[Trade] = []
@@ -137,7 +138,7 @@ class MatchingEngine:
             return self._reject(account, req, reason, detail, ts)
         opposite = self._side(req.market, req.side.opposite)
         if req.tif is TimeInForce.POST_ONLY and opposite.crosses(req.price):
-            self._final[(account, req.client_id)] = OrderStatus.REJECTED
+            self._final.set((account, req.client_id), OrderStatus.REJECTED)
             detail = f"post-only {req.side.name} at {req.price} would cross {opposite.best()}"
             return [(account, Reject(req.client_id, RejectReason.POST_ONLY_WOULD_CROSS, detail, ts))]
         self._order_seq += 1
@@ -157,14 +158,14 @@ class MatchingEngine:
         more, self_trade = self._match(order, opposite, ts)
         fills += more
         if self_trade and not fills:
-            self._final[(account, req.client_id)] = OrderStatus.REJECTED
+            self._final.set((account, req.client_id), OrderStatus.REJECTED)
             detail = f"{req.side.name} at {req.price} would trade with own resting order"
             return [(account, Reject(req.client_id, RejectReason.SELF_TRADE, detail, ts))]
         events: Events = [(account, Ack(req.client_id, order.venue_order_id, ts)), *fills]
         if order.remaining == 0:
-            self._final[(account, req.client_id)] = OrderStatus.FILLED
+            self._final.set((account, req.client_id), OrderStatus.FILLED)
         elif self_trade or req.tif is TimeInForce.IOC:
-            self._final[(account, req.client_id)] = OrderStatus.CANCELLED
+            self._final.set((account, req.client_id), OrderStatus.CANCELLED)
             events.append((account, CancelAck(req.client_id, ts, order.remaining)))
         else:
             self._rest(order)
@@ -179,7 +180,7 @@ class MatchingEngine:
 
     def _reject(self, account: str, req: OrderRequest, reason: RejectReason, detail: str, ts: int) -> Events:
         if reason is not RejectReason.DUPLICATE_CLIENT_ID:
-            self._final[(account, req.client_id)] = OrderStatus.REJECTED
+            self._final.set((account, req.client_id), OrderStatus.REJECTED)
         return [(account, Reject(req.client_id, reason, detail, ts))]
 
     def cancel(self, account: str, req: CancelRequest, ts: int) -> Events:
@@ -189,7 +190,7 @@ class MatchingEngine:
             detail = f"order {req.client_id} is {final.value}" if final else f"no order {req.client_id}"
             return [(account, Reject(req.client_id, RejectReason.UNKNOWN_ORDER, detail, ts))]
         self._unrest(order)
-        self._final[(account, req.client_id)] = OrderStatus.CANCELLED
+        self._final.set((account, req.client_id), OrderStatus.CANCELLED)
         return [(account, CancelAck(req.client_id, ts, order.remaining))]
 
     def cancel_replace(self, account: str, cancel: CancelRequest, new: OrderRequest, ts: int) -> Events:
@@ -275,7 +276,7 @@ class MatchingEngine:
                 self._reserve(order, bal)
             else:
                 self._unrest(order, reserved=False)
-                self._final[(order.account, order.client_id)] = OrderStatus.FILLED
+                self._final.set((order.account, order.client_id), OrderStatus.FILLED)
         fill = Fill(
             f"F{self._trade_seq}",
             order.client_id,

@@ -10,6 +10,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flashmm_engine.types import (
+    INT64_MAX,
+    MAX_LOTS,
+    MAX_TICKS,
     Ack,
     CancelAck,
     CancelRequest,
@@ -25,8 +28,11 @@ from flashmm_engine.types import (
     Side,
     TimeInForce,
     VenueEvent,
+    bounds_problem,
 )
 
+MAX_ID_CHARS = 64
+"""Longest client id accepted: ids are kept per order, so their size is bounded too."""
 SIDES = {"buy": Side.BUY, "sell": Side.SELL}
 SIDE_NAMES = {Side.BUY: "buy", Side.SELL: "sell"}
 
@@ -48,12 +54,27 @@ def require(msg: dict[str, Any], name: str, kind: type) -> Any:
     return value
 
 
+def require_id(msg: dict[str, Any], name: str) -> str:
+    value: str = require(msg, name, str)
+    if len(value) > MAX_ID_CHARS:
+        raise ProtocolError(f"field {name!r} is longer than {MAX_ID_CHARS} characters")
+    return value
+
+
+def require_int(msg: dict[str, Any], name: str, bound: int = INT64_MAX) -> int:
+    """An integer field (not a bool, not a float) with |value| <= bound."""
+    value = msg.get(name)
+    if not isinstance(value, int) or isinstance(value, bool) or abs(value) > bound:
+        raise ProtocolError(f"field {name!r} must be an integer with |value| <= {bound}")
+    return value
+
+
 def decode_order(raw: Any, specs: dict[str, MarketSpec]) -> OrderRequest:
     """Raises ProtocolError (malformed) or OrderRejected (well formed but not acceptable)."""
     if not isinstance(raw, dict):
         raise ProtocolError("an order must be an object")
-    client_id = require(raw, "client_id", str)
-    market = require(raw, "market", str)
+    client_id = require_id(raw, "client_id")
+    market = require_id(raw, "market")
     side = SIDES.get(require(raw, "side", str))
     if side is None:
         raise ProtocolError("side must be 'buy' or 'sell'")
@@ -68,17 +89,25 @@ def decode_order(raw: Any, specs: dict[str, MarketSpec]) -> OrderRequest:
     if spec is None:
         raise OrderRejected(RejectReason.UNKNOWN_MARKET, f"unknown market {market!r}")
     try:
-        return OrderRequest(client_id, market, side, spec.price_to_ticks(price), spec.size_to_lots(size), tif)
+        ticks, lots = spec.price_to_ticks(price), spec.size_to_lots(size)
     except OffTickError as exc:
         raise OrderRejected(RejectReason.OFF_TICK, str(exc)) from None
-    except InvalidOperation:
-        raise ProtocolError("price or size out of range") from None
+    except InvalidOperation:  # more digits than the decimal context holds (e.g. 40-digit strings)
+        raise OrderRejected(RejectReason.OUT_OF_RANGE, f"price {price} or size {size} out of range") from None
+    if ticks <= 0:
+        raise OrderRejected(RejectReason.NON_POSITIVE_PRICE, f"price {price} is not positive")
+    if lots <= 0:
+        raise OrderRejected(RejectReason.NON_POSITIVE_SIZE, f"size {size} is not positive")
+    problem = bounds_problem(ticks, lots)
+    if problem is not None:
+        raise OrderRejected(RejectReason.OUT_OF_RANGE, problem)
+    return OrderRequest(client_id, market, side, ticks, lots, tif)
 
 
 def decode_cancel(raw: Any) -> CancelRequest:
     if not isinstance(raw, dict):
         raise ProtocolError("a cancel must be an object")
-    return CancelRequest(require(raw, "client_id", str), require(raw, "market", str))
+    return CancelRequest(require_id(raw, "client_id"), require_id(raw, "market"))
 
 
 def encode_order(order: OrderRequest, spec: MarketSpec) -> dict[str, Any]:
@@ -132,28 +161,40 @@ def encode_event(event: VenueEvent, spec: MarketSpec | None) -> dict[str, Any]:
     }
 
 
-def decode_event(raw: dict[str, Any]) -> VenueEvent:
-    """Events carry integer ticks/lots/notional units: both ends share the market spec."""
-    kind = raw["kind"]
-    if kind == "ack":
-        return Ack(raw["client_id"], raw["venue_order_id"], raw["ts"])
-    if kind == "cancel_ack":
-        return CancelAck(raw["client_id"], raw["ts"], raw["remaining"])
-    if kind == "reject":
-        return Reject(raw["client_id"], RejectReason(raw["reason"]), raw["detail"], raw["ts"])
-    return Fill(
-        raw["fill_id"],
-        raw["client_id"],
-        raw["venue_order_id"],
-        raw["market"],
-        SIDES[raw["side"]],
-        raw["price"],
-        raw["size"],
-        raw["fee"],
-        Liquidity(raw["liquidity"]),
-        raw["ts"],
-        raw["remaining"],
-    )
+def decode_event(raw: Any) -> VenueEvent:
+    """Events carry integer ticks/lots/notional units: both ends share the market spec.
+    Raises ProtocolError on any field of the wrong type or out of its band."""
+    if not isinstance(raw, dict):
+        raise ProtocolError("an event must be an object")
+    try:
+        kind = raw["kind"]
+        ts = require_int(raw, "ts")
+        if kind == "ack":
+            return Ack(require(raw, "client_id", str), require(raw, "venue_order_id", str), ts)
+        if kind == "cancel_ack":
+            return CancelAck(require(raw, "client_id", str), ts, require_int(raw, "remaining", MAX_LOTS))
+        if kind == "reject":
+            reason = RejectReason(raw["reason"])
+            return Reject(require(raw, "client_id", str), reason, require(raw, "detail", str), ts)
+        if kind != "fill":
+            raise ProtocolError(f"unknown event kind {kind!r}")
+        return Fill(
+            require(raw, "fill_id", str),
+            require(raw, "client_id", str),
+            require(raw, "venue_order_id", str),
+            require(raw, "market", str),
+            SIDES[raw["side"]],
+            require_int(raw, "price", MAX_TICKS),
+            require_int(raw, "size", MAX_LOTS),
+            require_int(raw, "fee"),
+            Liquidity(raw["liquidity"]),
+            ts,
+            require_int(raw, "remaining", MAX_LOTS),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, ProtocolError):
+            raise
+        raise ProtocolError(f"malformed event: {exc!r}") from None
 
 
 def encode_open_order(order: OpenOrder) -> dict[str, Any]:
@@ -169,14 +210,21 @@ def encode_open_order(order: OpenOrder) -> dict[str, Any]:
     }
 
 
-def decode_open_order(raw: dict[str, Any]) -> OpenOrder:
-    return OpenOrder(
-        raw["client_id"],
-        raw["venue_order_id"],
-        raw["market"],
-        SIDES[raw["side"]],
-        raw["price"],
-        raw["size"],
-        raw["filled"],
-        OrderStatus(raw["status"]),
-    )
+def decode_open_order(raw: Any) -> OpenOrder:
+    if not isinstance(raw, dict):
+        raise ProtocolError("an open order must be an object")
+    try:
+        return OpenOrder(
+            require(raw, "client_id", str),
+            require(raw, "venue_order_id", str),
+            require(raw, "market", str),
+            SIDES[raw["side"]],
+            require_int(raw, "price", MAX_TICKS),
+            require_int(raw, "size", MAX_LOTS),
+            require_int(raw, "filled", MAX_LOTS),
+            OrderStatus(raw["status"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, ProtocolError):
+            raise
+        raise ProtocolError(f"malformed open order: {exc!r}") from None

@@ -6,12 +6,14 @@ from typing import TYPE_CHECKING, Any
 
 from flashmm_engine.types import RejectReason
 from flashmm_engine.venues.sim.protocol import (
+    MAX_ID_CHARS,
     OrderRejected,
     ProtocolError,
     decode_cancel,
     decode_order,
     encode_open_order,
     require,
+    require_int,
 )
 
 if TYPE_CHECKING:
@@ -45,9 +47,7 @@ class RequestHandler:
             return
         conn.account = account
         spec = self.venue.spec
-        last_seq = msg.get("last_seq", 0)
-        if not isinstance(last_seq, int):
-            raise ProtocolError("last_seq must be an integer")
+        last_seq = require_int(msg, "last_seq") if "last_seq" in msg else 0
         markets = {
             spec.symbol: {
                 "tick_size": str(spec.tick_size),
@@ -72,12 +72,12 @@ class RequestHandler:
             try:
                 order = decode_order(raw, {venue.spec.symbol: venue.spec})
             except OrderRejected as exc:
-                venue.reject(account, str(raw.get("client_id", "")), exc.reason, str(exc))
+                venue.bad_input.record(exc.reason.value, str(exc))
+                venue.reject(account, _client_id(raw), exc.reason, str(exc))
                 continue
             except ProtocolError as exc:
-                client_id = raw.get("client_id") if isinstance(raw, dict) else None
                 venue.bad_input.record("malformed", str(exc))
-                venue.reject(account, str(client_id or ""), RejectReason.MALFORMED, str(exc))
+                venue.reject(account, _client_id(raw), RejectReason.MALFORMED, str(exc))
                 continue
             venue.dispatch(venue.driver.exchange.submit(account, order, venue.now()))
 
@@ -98,7 +98,10 @@ class RequestHandler:
         self._place(conn, account, msg)
 
     def _open_orders(self, conn: Connection, account: str, msg: dict[str, Any]) -> None:
-        orders = self.venue.engine.open_orders(account, msg.get("market"))
+        market = msg.get("market")
+        if market is not None and not isinstance(market, str):
+            raise ProtocolError("field 'market' must be a str or null")
+        orders = self.venue.engine.open_orders(account, market)
         conn.send(
             {"type": "open_orders", "id": msg.get("id"), "orders": [encode_open_order(o) for o in orders]}
         )
@@ -115,3 +118,9 @@ class RequestHandler:
     def _positions(self, conn: Connection, account: str, msg: dict[str, Any]) -> None:
         positions = self.venue.engine.positions(account)
         conn.send({"type": "positions", "id": msg.get("id"), "positions": positions})
+
+
+def _client_id(raw: Any) -> str:
+    """The client id of a refused order, if it has a usable one (a reject must not echo arbitrary data)."""
+    value = raw.get("client_id") if isinstance(raw, dict) else None
+    return value if isinstance(value, str) and len(value) <= MAX_ID_CHARS else ""

@@ -2,8 +2,10 @@
 
 Public market data (snapshot, sequenced depth diffs, trades, top of book) for any connection; order entry
 and reconciliation queries for connections authenticated with an API key. Every private event gets a
-per-account sequence number and is kept, so a client that reconnects with its last seen sequence gets
-exactly the events it missed: nothing lost, nothing twice.
+per-account sequence number and the last EVENT_LOG_MAX are kept, so a client that reconnects with its last
+seen sequence gets exactly the events it missed: nothing lost, nothing twice. A client whose last sequence
+is no longer in the log (or ahead of it: a restarted venue) gets `resume_gap` instead and must reconcile
+through open_orders, balances and positions.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import asyncio
 import hmac
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +39,8 @@ OUTBOX_MAX = 10_000
 SEND_TIMEOUT_S = 5.0
 IDLE_SLEEP_S = 0.5
 MAX_MESSAGE_BYTES = 1_000_000
+EVENT_LOG_MAX = 50_000
+"""Private events kept per account for resuming clients."""
 
 
 @dataclass(eq=False)
@@ -43,11 +48,16 @@ class Connection:
     ws: ServerConnection
     account: str | None = None
     subscribed: bool = False
+    bad_input: BadInputCounter | None = None
     outbox: asyncio.Queue[bytes] = field(default_factory=lambda: asyncio.Queue(OUTBOX_MAX))
 
     def send(self, message: dict[str, Any]) -> None:
         try:
             self.outbox.put_nowait(orjson.dumps(message))
+        except orjson.JSONEncodeError as exc:  # a value our own bounds should have kept out
+            if self.bad_input is not None:
+                self.bad_input.record("unencodable_reply", f"{message.get('type')}: {exc}")
+            self.send({"type": "error", "reason": "internal", "detail": "reply could not be encoded"})
         except asyncio.QueueFull:
             log.warning("closing a connection that does not keep up with its messages")
             self.ws.transport.close()
@@ -69,7 +79,11 @@ class SimVenueServer:
         self.now = clock
         self._accounts_by_key = {key.get_secret_value(): acct for acct, key in settings.api_keys.items()}
         self._connections: set[Connection] = set()
-        self._logs: dict[str, list[dict[str, Any]]] = {acct: [] for acct in settings.api_keys}
+        self._logs: dict[str, deque[dict[str, Any]]] = {
+            acct: deque(maxlen=EVENT_LOG_MAX) for acct in settings.api_keys
+        }
+        self._seqs: dict[str, int] = dict.fromkeys(settings.api_keys, 0)
+        self.resume_gaps = 0
         self._md_seq = 0
         self._image: tuple[dict[int, int], dict[int, int]] = ({}, {})
         self.bad_input = BadInputCounter(log)
@@ -102,18 +116,36 @@ class SimVenueServer:
         log_ = self._logs.get(account)
         if log_ is None:
             return  # the synthetic agents' own events
-        message = {"type": "event", "seq": len(log_) + 1, "event": encode_event(event, self.spec)}
+        seq = self._seqs[account] = self._seqs[account] + 1
+        message = {"type": "event", "seq": seq, "event": encode_event(event, self.spec)}
         log_.append(message)
         for conn in self._connections:
             if conn.account == account:
                 conn.send(message)
 
     def replay_since(self, conn: Connection, last_seq: int) -> int:
+        """Send the events after `last_seq`; if some are no longer kept, a `resume_gap` instead."""
         assert conn.account is not None
-        log_ = self._logs[conn.account]
-        for message in log_[max(0, last_seq) :]:
-            conn.send(message)
-        return len(log_)
+        log_, seq = self._logs[conn.account], self._seqs[conn.account]
+        oldest_kept = seq - len(log_) + 1
+        if last_seq > seq or last_seq < oldest_kept - 1:
+            self.resume_gaps += 1
+            detail = (
+                "events after last_seq are no longer kept: reconcile via open_orders, balances, positions"
+            )
+            conn.send(
+                {
+                    "type": "resume_gap",
+                    "last_seq": last_seq,
+                    "oldest_kept": oldest_kept,
+                    "seq": seq,
+                    "detail": detail,
+                }
+            )
+            return seq
+        for index in range(max(0, last_seq - oldest_kept + 1), len(log_)):
+            conn.send(log_[index])
+        return seq
 
     def reject(self, account: str, client_id: str, reason: Any, detail: str) -> None:
         self.publish_private(account, Reject(client_id, reason, detail, self.now()))
@@ -196,7 +228,7 @@ class SimVenueServer:
     # --- connections ---
 
     async def _serve(self, ws: ServerConnection) -> None:
-        conn = Connection(ws)
+        conn = Connection(ws, bad_input=self.bad_input)
         self._connections.add(conn)
         writer = self.tasks.spawn(self._write(conn), "writer")
         try:
@@ -226,6 +258,9 @@ class SimVenueServer:
         except (orjson.JSONDecodeError, ProtocolError) as exc:
             self.bad_input.record("malformed", str(exc))
             conn.send({"type": "error", "reason": "malformed", "detail": str(exc)})
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:  # not foreseen by the decoders
+            self.bad_input.record("bad_request", repr(exc))
+            conn.send({"type": "error", "reason": "malformed", "detail": f"request not understood: {exc!r}"})
         self.publish_market()
 
 

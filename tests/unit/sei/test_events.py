@@ -73,7 +73,9 @@ def test_rest_tx_response_and_bad_shapes() -> None:
     assert (outcome.txhash, outcome.code, len(outcome.events)) == ("AB", 5, 2)
     with pytest.raises(EventFormatError):
         outcome_from_ws({"result": {"data": {"value": {}}}})
-    with pytest.raises(EventFormatError):
-        outcome_from_ws(ws_message([{"attributes": []}]))
+    # one unreadable event does not make the tx unreadable: it is marked, the others stand
+    mixed = outcome_from_ws(ws_message([EVENTS[0], {"attributes": []}, "junk", EVENTS[1]]))
+    assert [bool(e.error) for e in mixed.events] == [False, True, True, False]
+    assert [e.event_index for e in mixed.events] == [0, 1, 2, 3]
     with pytest.raises(EventFormatError):
         outcome_from_rest({"height": "x"})

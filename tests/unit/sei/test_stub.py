@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from flashmm_engine.config.sei import SeiSettings
 from flashmm_engine.types import Side
-from flashmm_engine.venues.sei.codec import FinCodec
+from flashmm_engine.venues.sei.codec import Coin, ExecuteCall, FinCodec
 from flashmm_engine.venues.sei.signing import TxParams, TxSigner, wallet_from_secret
 from flashmm_engine.venues.sei.stub.ante import AnteConfig
 from flashmm_engine.venues.sei.stub.bank import Bank
@@ -131,3 +131,17 @@ def test_mangled_signed_tx_is_refused() -> None:
     flipped[-5] ^= 0x01  # inside the signature
     assert chain.check_tx(bytes(flipped))["code"] == 4
     assert chain.check_tx(tx)["code"] == 0
+
+
+def test_a_submit_outside_the_bands_fails_in_the_block() -> None:
+    bank = Bank()
+    maker = signer(b"maker")
+    for denom in ("usei", "ueth"):
+        bank.mint(maker.address, denom, 10**9)
+    chain = chain_with(bank)
+    huge = ExecuteCall({"submit_order": {"price": "1000000000000000"}}, (Coin("ueth", 100),))  # 1e17 ticks
+    tx = maker.sign_execute(CONTRACT, [huge], TxParams("unit-1", 0, 0, 400_000, 8_000, "usei"))
+    assert chain.check_tx(tx)["code"] == 0
+    (record,) = chain.produce_block()
+    assert record.code == 5 and "out of range" in record.raw_log
+    assert bank.balance(maker.address, "ueth") == 10**9  # nothing escrowed

@@ -13,7 +13,17 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flashmm_engine.types import Ack, CancelAck, CancelRequest, Fill, OffTickError, OrderRequest, Reject, Side
+from flashmm_engine.types import (
+    Ack,
+    CancelAck,
+    CancelRequest,
+    Fill,
+    OffTickError,
+    OrderRequest,
+    Reject,
+    Side,
+    bounds_problem,
+)
 from flashmm_engine.venues.sei import codec as c
 from flashmm_engine.venues.sei.stub.ante import ExecuteMsg
 from flashmm_engine.venues.sei.stub.bank import Bank
@@ -93,6 +103,13 @@ class FinContract:
         return out
 
     def _parse_submit(self, i: int, msg: ExecuteMsg) -> tuple[Side, int, int]:
+        side, price, lots = self._parse_offer(i, msg)
+        problem = bounds_problem(price, lots)
+        if problem is not None:
+            raise ContractError(i, f"invalid submit_order: out of range: {problem}")
+        return side, price, lots
+
+    def _parse_offer(self, i: int, msg: ExecuteMsg) -> tuple[Side, int, int]:
         body = msg.msg["submit_order"]
         if len(msg.funds) != 1 or not isinstance(body, dict):
             raise ContractError(i, "submit_order needs exactly one offer coin")
