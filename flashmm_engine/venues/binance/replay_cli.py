@@ -13,6 +13,7 @@ from typing import Any
 import click
 import orjson
 
+from flashmm_engine.errors import InputError
 from flashmm_engine.marketdata.recorder import RawRecorder
 from flashmm_engine.marketdata.source import CaptureInfo
 from flashmm_engine.service.signals import install_stop_signals
@@ -66,6 +67,11 @@ def _server(info: CaptureInfo, opts: dict[str, Any]) -> ReplayServer:
         seed=opts["seed"],
     )
     lines = load_replay_lines(info.path)
+    if not any(line.stream is None for line in lines):
+        raise InputError(
+            f"{info.path}: no REST depth snapshot line among {len(lines)} lines; the replay's book could not "
+            f"sync (expected a {info.market} {info.symbol} capture with its snapshot)"
+        )
     market = as_market(info.market)
     return ReplayServer(
         lines, market, info.symbol, speed=opts["speed"], faults=faults, port=opts["port"], spec=info.spec
