@@ -97,7 +97,7 @@ def test_no_snapshot_even_when_line_two_is_a_diff(
     expected = ["no depth snapshot the diffs chain onto in 5000 lines", "binance usdm ETHUSDT"]
     message = assert_refused(["replay", "verify-book", str(path)], expected, monkeypatch, capsys)
     assert "pass --market" not in message
-    expected = ["no REST depth snapshot line among 5000 lines"]
+    expected = ["no REST depth snapshot line among 4999 lines"]
     assert_refused(["replay", "serve", str(path)], expected, monkeypatch, capsys)
 
 
