@@ -44,7 +44,8 @@ class CaptureHead:
                 return "a gzip stream truncated before its first complete line"
             return "an empty file" if self.size_bytes == 0 else f"{container} data without a single line"
         tail = ", truncated" if self.truncated else ""
-        return f"{len(self.lines)} lines of {container} text{tail}, starting {self.lines[0][:60]!r}"
+        count = f"{len(self.lines)} line" + ("s" if len(self.lines) > 1 else "")
+        return f"{count} of {container} text{tail}, starting {self.lines[0][:60]!r}"
 
 
 def read_head(path: Path, max_lines: int) -> CaptureHead:

@@ -37,7 +37,7 @@ class BinanceCaptureSource:
         symbol: str | None,
         exchange_info: Path | None,
     ) -> CaptureInfo:
-        resolved_symbol = _symbol(head.path, detection, symbol)
+        resolved_symbol = _symbol(head, detection, symbol)
         resolved_market = _market(head.path, detection, resolved_symbol, market)
         spec = (
             read_exchange_info(exchange_info, resolved_market, resolved_symbol)
@@ -100,15 +100,16 @@ def _raw(line: bytes) -> bytes:
     return line.partition(b" ")[2]
 
 
-def _seen(detection: Detection) -> str:
-    return ", ".join(f"{name} ({count} lines)" for name, count in detection.symbols.most_common(3))
-
-
-def _symbol(path: Path, detection: Detection, given: str | None) -> str:
+def _symbol(head: CaptureHead, detection: Detection, given: str | None) -> str:
     if given is None:
         return detection.symbol
     if given.lower() not in detection.symbols:
-        raise InputError(f"{path}: capture holds {_seen(detection)} streams; --symbol {given} was given")
+        seen = ", ".join(name for name, _ in detection.symbols.most_common(3))
+        lines = sum(detection.symbols.values())
+        raise InputError(
+            f"{head.path}: capture holds {seen} streams ({lines} of its first {len(head.lines)} lines); "
+            f"--symbol {given} was given"
+        )
     return given.upper()
 
 

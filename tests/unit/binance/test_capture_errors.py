@@ -41,7 +41,7 @@ def test_another_symbol_than_asked_for(
     fixtures_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], reader: list[str]
 ) -> None:
     path = str(path_of(fixtures_dir, "usdm_btcusdt_slice"))
-    expected = ["capture holds btcusdt (", "streams; --symbol ETHUSDT was given"]
+    expected = ["capture holds btcusdt streams (1999 of its first 2000 lines); --symbol ETHUSDT was given"]
     assert_refused([*reader, path, "--symbol", "ETHUSDT"], expected, monkeypatch, capsys)
 
 
