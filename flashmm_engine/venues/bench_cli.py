@@ -14,7 +14,8 @@ import orjson
 
 from flashmm_engine.marketdata.normalize import normalize
 from flashmm_engine.telemetry.logs import configure_logging
-from flashmm_engine.venues.capture_cli import capture_options, open_from_options
+from flashmm_engine.venues.capture_cli import capture_options
+from flashmm_engine.venues.captures import open_capture
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def bench_feed(
     Detection and the spec (read or inferred) are resolved once, before the timed runs, and timed apart."""
     configure_logging()
     started = time.perf_counter()
-    source, info = open_from_options(file, market, symbol, exchange_info)
+    source, info = open_capture(file, market, symbol, exchange_info)
     open_s = time.perf_counter() - started
     runs: list[float] = []
     cpu_runs: list[float] = []
