@@ -16,6 +16,8 @@ from flashmm_engine.errors import InputError
 GZIP_MAGIC = b"\x1f\x8b"
 _gunzip: Callable[[bytes], bytes] = igzip.decompress  # ISA-L: about twice as fast as zlib here, same format
 READ_CHUNK_BYTES = 1 << 22
+HEAD_CHUNK_BYTES = 1 << 16
+"""Reads for a capture's first lines: detection needs a few thousand lines, not the whole file."""
 GZIP_WBITS = 31
 """zlib window bits for one gzip member (header and trailer included)."""
 
@@ -44,7 +46,8 @@ class CaptureHead:
                 return "a gzip stream truncated before its first complete line"
             return "an empty file" if self.size_bytes == 0 else f"{container} data without a single line"
         tail = ", truncated" if self.truncated else ""
-        return f"{len(self.lines)} lines of {container} text{tail}, starting {self.lines[0][:60]!r}"
+        count = f"{len(self.lines)} line" + ("s" if len(self.lines) > 1 else "")
+        return f"{count} of {container} text{tail}, starting {self.lines[0][:60]!r}"
 
 
 def read_head(path: Path, max_lines: int) -> CaptureHead:
@@ -58,7 +61,7 @@ def read_head(path: Path, max_lines: int) -> CaptureHead:
     truncated = False
     lines: list[bytes] = []
     try:
-        for line in iter_lines(path, raise_truncated=True):
+        for line in iter_lines(path, raise_truncated=True, chunk_bytes=HEAD_CHUNK_BYTES):
             lines.append(line)
             if len(lines) >= max_lines:
                 break
@@ -71,14 +74,16 @@ class TruncatedCapture(EOFError):
     """The gzip stream ends in the middle of a member."""
 
 
-def iter_lines(path: Path, raise_truncated: bool = False) -> Iterator[bytes]:
+def iter_lines(
+    path: Path, raise_truncated: bool = False, chunk_bytes: int = READ_CHUNK_BYTES
+) -> Iterator[bytes]:
     """Non-empty lines of a capture, newline stripped. A truncated gzip tail ends the iteration after the
     last complete line (with a warning), or raises `TruncatedCapture` with `raise_truncated`. Corrupt gzip
     data is an InputError."""
     pending = b""
     try:
         # big chunks split in C are several times faster than GzipFile's per-line readline
-        for chunk in _text_chunks(path):
+        for chunk in _text_chunks(path, chunk_bytes):
             lines = (pending + chunk).split(b"\n")
             pending = lines.pop()
             for line in lines:
@@ -93,19 +98,19 @@ def iter_lines(path: Path, raise_truncated: bool = False) -> Iterator[bytes]:
         log.warning("capture %s ends with a truncated gzip member; the partial tail was skipped", path)
 
 
-def _text_chunks(path: Path) -> Iterator[bytes]:
+def _text_chunks(path: Path, chunk_bytes: int) -> Iterator[bytes]:
     """The capture's text in chunks: gzip members one after another (a restarted recorder appends one),
     or plain bytes. Raises `TruncatedCapture` after the last data of a member that is cut short."""
     with path.open("rb") as stream:
-        data = stream.read(READ_CHUNK_BYTES)
+        data = stream.read(chunk_bytes)
         if data[:2] != GZIP_MAGIC:
             while data:
                 yield data
-                data = stream.read(READ_CHUNK_BYTES)
+                data = stream.read(chunk_bytes)
             return
         inflater, started = zlib.decompressobj(GZIP_WBITS), False
         while True:
-            if not data and not (data := stream.read(READ_CHUNK_BYTES)):
+            if not data and not (data := stream.read(chunk_bytes)):
                 if started:
                     raise TruncatedCapture(str(path))
                 return
@@ -121,7 +126,7 @@ def _text_chunks(path: Path) -> Iterator[bytes]:
                 data, started = inflater.unused_data, False
                 inflater = zlib.decompressobj(GZIP_WBITS)
                 if len(data) < len(GZIP_MAGIC):
-                    data += stream.read(READ_CHUNK_BYTES)
+                    data += stream.read(chunk_bytes)
                 if data and data[:2] != GZIP_MAGIC:
                     return  # padding after the last member (as gzip tools tolerate)
 

@@ -108,6 +108,12 @@ def sidecar_path(segment: Path) -> Path:
     return segment.with_name(segment.name + SPEC_SUFFIX)
 
 
+def recorded_spec(capture: Path) -> InstrumentSpec | None:
+    """The spec a recorder wrote beside this raw segment, if any."""
+    sidecar = sidecar_path(capture)
+    return read_spec(sidecar) if sidecar.is_file() else None
+
+
 def decimal_step(values: Iterable[str]) -> Decimal | None:
     """The largest power of ten that divides every value (e.g. 0.01 for "2683.80", "2683.81"); zeros and
     repeats are ignored; None if no value is non-zero. Raises ValueError on a non-decimal string.

@@ -13,7 +13,8 @@ import click
 from flashmm_engine.cli_support import emit, start_command
 from flashmm_engine.errors import CommandFailed
 from flashmm_engine.marketdata.normalize import normalize
-from flashmm_engine.venues.capture_cli import capture_options, open_from_options
+from flashmm_engine.venues.capture_cli import capture_options
+from flashmm_engine.venues.captures import open_capture
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def bench_feed(
     Detection and the spec (read or inferred) are resolved once, before the timed runs, and timed apart."""
     start_command()
     started = time.perf_counter()
-    source, info = open_from_options(file, market, symbol, exchange_info)
+    source, info = open_capture(file, market, symbol, exchange_info)
     open_s = time.perf_counter() - started
     runs: list[float] = []
     cpu_runs: list[float] = []

@@ -8,9 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from flashmm_engine.marketdata.source import CaptureInfo, CaptureSource
 from flashmm_engine.venues.binance.markets import MARKETS
-from flashmm_engine.venues.captures import open_capture
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,9 +37,3 @@ def capture_options(command: F) -> F:
     for option in reversed(options):
         command = option(command)
     return command
-
-
-def open_from_options(
-    file: Path, market: str | None, symbol: str | None, exchange_info: Path | None
-) -> tuple[CaptureSource, CaptureInfo]:
-    return open_capture(file, market, symbol, exchange_info)

@@ -154,7 +154,7 @@ def run_hftbacktest(events: np.ndarray, opts: BacktestOptions, tick: float, lot:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("file", type=Path)
-    parser.add_argument("--market", choices=["spot", "usdm"], default=None)
+    parser.add_argument("--market", choices=["spot", "usdm", "coinm"], default=None)
     parser.add_argument("--half-spread-ticks", type=int, default=5)
     parser.add_argument("--latency-ms", type=int, default=10)
     parser.add_argument("--maker-fee-ppm", type=int, default=0)

@@ -24,7 +24,8 @@ from flashmm_engine.venues.binance.feed import BinanceFeed, FeedConfig
 from flashmm_engine.venues.binance.markets import as_market
 from flashmm_engine.venues.binance.replay_server import ReplayServer, load_replay_lines
 from flashmm_engine.venues.binance.verify import verify_capture
-from flashmm_engine.venues.capture_cli import capture_options, open_from_options
+from flashmm_engine.venues.capture_cli import capture_options
+from flashmm_engine.venues.captures import open_capture
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ def _server(info: CaptureInfo, opts: dict[str, Any]) -> ReplayServer:
 def verify_book(file: Path, market: str | None, symbol: str | None, exchange_info: Path | None) -> None:
     """Rebuild the book from FILE with the live sync code and compare it with every matching bookTicker."""
     start_command()
-    source, info = open_from_options(file, market, symbol, exchange_info)
+    source, info = open_capture(file, market, symbol, exchange_info)
     emit(verify_capture(source, info))
 
 
@@ -109,7 +110,7 @@ def serve(
 ) -> None:
     """Serve FILE on 127.0.0.1 as a Binance combined-stream websocket plus REST depth snapshots."""
     start_command()
-    _, info = open_from_options(file, market, symbol, exchange_info)
+    _, info = open_capture(file, market, symbol, exchange_info)
     summary = asyncio.run(_serve(_server(info, opts)))
     if not summary["sent"]:
         raise CommandFailed(
@@ -171,7 +172,7 @@ def watch(
     start_command()
     if record is not None:
         _check_writable(record)
-    _, info = open_from_options(file, market, symbol, exchange_info)
+    _, info = open_capture(file, market, symbol, exchange_info)
     server = _server(info, opts)
     prefix = f"binance-{info.market}-{info.symbol.lower()}"
     recorder = RawRecorder(record, prefix, info.spec) if record else None

@@ -13,7 +13,7 @@ from flashmm_engine.marketdata.book import OrderBook
 from flashmm_engine.marketdata.capture import CaptureHead, iter_lines, read_capture
 from flashmm_engine.marketdata.records import FeedSink
 from flashmm_engine.marketdata.source import CaptureInfo, CaptureStats, Detection
-from flashmm_engine.marketdata.spec import InstrumentSpec
+from flashmm_engine.marketdata.spec import InstrumentSpec, recorded_spec, sidecar_path
 from flashmm_engine.venues.binance import detect
 from flashmm_engine.venues.binance.batch import BatchParser
 from flashmm_engine.venues.binance.markets import MARKETS, BinanceMarket, as_market
@@ -37,13 +37,9 @@ class BinanceCaptureSource:
         symbol: str | None,
         exchange_info: Path | None,
     ) -> CaptureInfo:
-        resolved_symbol = _symbol(head.path, detection, symbol)
+        resolved_symbol = _symbol(head, detection, symbol)
         resolved_market = _market(head.path, detection, resolved_symbol, market)
-        spec = (
-            read_exchange_info(exchange_info, resolved_market, resolved_symbol)
-            if exchange_info is not None
-            else infer_spec(head.path, resolved_market, resolved_symbol)
-        )
+        spec = _spec(head.path, resolved_market, resolved_symbol, exchange_info)
         streams = tuple(sorted({s for line in head.lines if (s := detect.stream_of(_raw(line))) is not None}))
         return CaptureInfo(head.path, self.venue, resolved_market, resolved_symbol, spec, streams)
 
@@ -61,6 +57,21 @@ class BinanceCaptureSource:
             diffs_applied=processor.diffs_applied,
             bad_kinds=dict(processor.bad_input.counts),
         )
+
+
+def _spec(path: Path, market: BinanceMarket, symbol: str, exchange_info: Path | None) -> InstrumentSpec:
+    """In order: the exchangeInfo file given, the spec recorded beside the segment, inference."""
+    if exchange_info is not None:
+        return read_exchange_info(exchange_info, market, symbol)
+    recorded = recorded_spec(path)
+    if recorded is None:
+        return infer_spec(path, market, symbol)
+    if (recorded.market, recorded.symbol) != (market, symbol):
+        raise InputError(
+            f"{sidecar_path(path)}: spec of {recorded.market} {recorded.symbol}; "
+            f"the capture holds {market} {symbol}"
+        )
+    return recorded
 
 
 def depth_stream(info: CaptureInfo) -> str | None:
@@ -100,15 +111,16 @@ def _raw(line: bytes) -> bytes:
     return line.partition(b" ")[2]
 
 
-def _seen(detection: Detection) -> str:
-    return ", ".join(f"{name} ({count} lines)" for name, count in detection.symbols.most_common(3))
-
-
-def _symbol(path: Path, detection: Detection, given: str | None) -> str:
+def _symbol(head: CaptureHead, detection: Detection, given: str | None) -> str:
     if given is None:
         return detection.symbol
     if given.lower() not in detection.symbols:
-        raise InputError(f"{path}: capture holds {_seen(detection)} streams; --symbol {given} was given")
+        seen = ", ".join(name for name, _ in detection.symbols.most_common(3))
+        lines = sum(detection.symbols.values())
+        raise InputError(
+            f"{head.path}: capture holds {seen} streams ({lines} of its first {len(head.lines)} lines); "
+            f"--symbol {given} was given"
+        )
     return given.upper()
 
 

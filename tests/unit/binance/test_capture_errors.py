@@ -41,7 +41,7 @@ def test_another_symbol_than_asked_for(
     fixtures_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], reader: list[str]
 ) -> None:
     path = str(path_of(fixtures_dir, "usdm_btcusdt_slice"))
-    expected = ["capture holds btcusdt (", "streams; --symbol ETHUSDT was given"]
+    expected = ["capture holds btcusdt streams (1999 of its first 2000 lines); --symbol ETHUSDT was given"]
     assert_refused([*reader, path, "--symbol", "ETHUSDT"], expected, monkeypatch, capsys)
 
 
@@ -97,6 +97,8 @@ def test_no_snapshot_even_when_line_two_is_a_diff(
     expected = ["no depth snapshot the diffs chain onto in 5000 lines", "binance usdm ETHUSDT"]
     message = assert_refused(["replay", "verify-book", str(path)], expected, monkeypatch, capsys)
     assert "pass --market" not in message
+    expected = ["no REST depth snapshot line among 4999 lines"]
+    assert_refused(["replay", "serve", str(path)], expected, monkeypatch, capsys)
 
 
 def test_mostly_unusable_lines(

@@ -118,3 +118,45 @@ def test_recorder_writes_the_spec_beside_every_segment(fixtures_dir: Path, tmp_p
     assert len(recorder.segments) == 2
     for segment in recorder.segments:
         assert read_spec(sidecar_path(segment)) == info.spec
+
+
+def test_a_recorded_segment_is_read_with_the_spec_beside_it(
+    fixtures_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`replay watch --record` on a COIN-M capture; reading the segment back takes its sidecar spec."""
+    source = path_of(fixtures_dir, "coinm_ethusd_perp_slice")
+    info = tmp_path / "info.json"
+    fields = {"base": "ETH", "quote": "USD", "margin": "ETH", "contract": 10}
+    info.write_bytes(orjson.dumps(exchange_info("ETHUSD_PERP", "0.01", "1", **fields)))
+    record = tmp_path / "raw"
+    args = [
+        "replay",
+        "watch",
+        str(source),
+        "--speed",
+        "0",
+        "--exchange-info",
+        str(info),
+        "--record",
+        str(record),
+    ]
+    code, out, err = run_cli(args, monkeypatch, capsys)
+    assert code == 0, err
+    watched = orjson.loads(out)
+    assert (watched["market"], watched["symbol"], watched["book_ticker_mismatched"]) == (
+        "coinm",
+        "ETHUSD_PERP",
+        0,
+    )
+    [segment] = record.glob("*.raw.gz")
+    assert segment.name.startswith("binance-coinm-ethusd_perp-")
+    code, out, err = run_cli(["replay", "verify-book", str(segment)], monkeypatch, capsys)
+    assert code == 0, err
+    report = orjson.loads(out)
+    assert report["spec"] == watched["spec"] and report["spec"]["contract_size"] == "10"
+    assert report["spec"]["origin"] == str(info) and report["match_rate"] == 1.0
+    sidecar_path(segment).write_bytes(
+        sidecar_path(segment).read_bytes().replace(b"ETHUSD_PERP", b"BTCUSD_PERP")
+    )
+    code, out, err = run_cli(["replay", "verify-book", str(segment)], monkeypatch, capsys)
+    assert code == 2 and "spec of coinm BTCUSD_PERP; the capture holds coinm ETHUSD_PERP" in err
