@@ -154,12 +154,14 @@ async def test_duplicates_and_reorders_never_corrupt_the_book(fixtures_dir: Path
 
 
 async def test_stale_feed_triggers_reconnect_and_resync(fixtures_dir: Path) -> None:
+    # after exactly 1500 messages the feed freezes for 1 s (the client gives up after 0.4 s); at speed 0
+    # the replay waits for the reconnected client, so the resync and the checks after it always happen
     lines = _slice(fixtures_dir, "usdm")[:2500]
-    silence_ns = 8_000_000_000  # an 8 s hole in the capture: 1 s of silence at speed 8
-    shifted = lines[:1500] + [ReplayLine(x.ts_local + silence_ns, x.stream, x.raw) for x in lines[1500:]]
-    server = ReplayServer(shifted, "usdm", speed=8.0)
+    faults = FaultPlan(stall_after_messages=1500, stall_s=1.0)
+    server = ReplayServer(lines, "usdm", speed=0.0, faults=faults)
     await server.start()
     summary = (await run_feed(server, stale_after_s=0.4)).summary
+    assert server.fault_counts.stalls == 1
     assert summary["stale"] >= 1
     assert summary["connects"] >= 2 and summary["resyncs"] >= 1
     assert summary["book_ticker_checked_after_resync"] >= 1  # the book came back after the silence

@@ -286,6 +286,10 @@ class ReplayServer:
                 for message in client.injector.apply(raw):
                     await client.ws.send_str(message)
                     self.sent += 1
+                    if self.sent == self.faults.stall_after_messages:
+                        # a frozen feed: the client sees silence; at speed 0 the whole replay waits too
+                        self.fault_counts.stalls += 1
+                        await asyncio.sleep(self.faults.stall_s)
         except ConnectionResetError:
             log.debug("replay client went away while being written to")
 
