@@ -119,6 +119,10 @@ def main() -> None:
         code = cli.main(args=argv, prog_name="flashmm", standalone_mode=False)
     except FlashmmError as exc:
         _fail(str(exc), exc.exit_code, debug)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        # a group called without a subcommand: its help, as with --help
+        click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
+        sys.exit(0)
     except click.ClickException as exc:
         _fail(_usage_message(exc), exc.exit_code, debug)
     except (click.Abort, KeyboardInterrupt):

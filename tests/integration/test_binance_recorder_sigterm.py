@@ -18,8 +18,9 @@ from flashmm_engine.venues.binance.specs import infer_spec
 from flashmm_engine.venues.binance.verify import verify_capture
 from flashmm_engine.venues.captures import open_capture
 
-STARTUP_WAIT_S = 20.0
-EXIT_TIMEOUT_S = 20.0
+STARTUP_WAIT_S = 180.0
+"""A guard only: on a loaded machine the interpreter's imports alone can take tens of seconds."""
+EXIT_TIMEOUT_S = 60.0
 MIN_MESSAGES = 800
 
 
@@ -43,6 +44,8 @@ def test_sigterm_flushes_every_recorded_line(fixtures_dir: Path, tmp_path: Path)
             if found and int(found.group(1)) >= MIN_MESSAGES:
                 break
             assert process.poll() is None, "watch exited early"
+        else:
+            raise AssertionError(f"watch did not report {MIN_MESSAGES} messages in {STARTUP_WAIT_S} s")
         process.send_signal(signal.SIGTERM)
         stdout, stderr = process.communicate(timeout=EXIT_TIMEOUT_S)
     finally:

@@ -30,10 +30,13 @@ from flashmm_engine.venues.binance.processor import FeedProcessor
 from flashmm_engine.venues.binance.replay_server import ReplayLine, ReplayServer, load_replay_lines
 from tests.binance_specs import eth_spec
 
-DRAIN_S = 1.0
+DRAIN_GUARD_S = 30.0
+"""After the replay ends, the connector gets up to this long to read what was sent to it (usually ms)."""
+POLL_S = 0.01
 DROPPED_WITH_SEED_11 = 155
 """The seeded draws drop the same messages on every run: a changed count means timing leaked in."""
-RUN_TIMEOUT_S = 25.0
+RUN_TIMEOUT_S = 180.0
+"""A guard only: a run ends when the replay has ended and the connector has read what it was sent."""
 
 
 def _streamed(lines: list[ReplayLine]) -> int:
@@ -74,7 +77,7 @@ async def run_feed(
     try:
         async with asyncio.timeout(RUN_TIMEOUT_S):
             await server.finished.wait()
-        await asyncio.sleep(DRAIN_S)
+        await _drained(server, feed)
         final_bids, final_asks = dict(feed.processor.book.bids), dict(feed.processor.book.asks)
     finally:
         stop.set()
@@ -82,6 +85,18 @@ async def run_feed(
         await server.stop()
     assert not feed._tasks.failures
     return FeedRun(feed, feed.summary(), final_bids, final_asks)
+
+
+async def _drained(server: ReplayServer, feed: BinanceFeed) -> None:
+    """Wait until the connector has read every message the server sent (a count, not a time span); the
+    guard only ends a wait for messages lost with a dropped connection."""
+    deadline = asyncio.get_running_loop().time() + DRAIN_GUARD_S
+    while asyncio.get_running_loop().time() < deadline:
+        summary = feed.summary()
+        received = int(str(summary["messages"])) - int(str(summary["snapshots"]))
+        if received >= server.sent and not server.queued:
+            return
+        await asyncio.sleep(POLL_S)
 
 
 @pytest.mark.parametrize("market", ["spot", "usdm"])

@@ -210,3 +210,9 @@ def test_debug_adds_the_traceback() -> None:
     )
     assert done.returncode == 2
     assert "Traceback" in done.stderr and done.stderr.splitlines()[-1].startswith("flashmm: ")
+
+
+@pytest.mark.parametrize("group", [(), ("model",), ("replay",)], ids=lambda g: " ".join(g) or "flashmm")
+def test_a_group_without_a_command_prints_its_help(group: tuple[str, ...]) -> None:
+    done = subprocess.run([FLASHMM, *group], capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+    assert done.returncode == 0 and done.stdout.startswith("Usage: flashmm") and done.stderr == ""

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 class FaultPlan:
     disconnect_every_s: float = 0.0  # wall-clock, for people watching; 0 = never
     disconnect_after_messages: int = 0  # per connection, by message count (deterministic); 0 = never
+    stall_after_messages: int = 0  # once per replay: after this many messages sent, a frozen feed...
+    stall_s: float = 0.0  # ...sends nothing for this long (longer than the client's stale timeout)
     drop: float = 0.0
     duplicate: float = 0.0
     reorder: float = 0.0
@@ -23,14 +25,15 @@ class FaultPlan:
                 raise ValueError(f"fault fraction {name}={value} must be within [0, 1]")
         if self.disconnect_every_s < 0:
             raise ValueError("disconnect_every_s must be >= 0")
-        if self.disconnect_after_messages < 0:
-            raise ValueError("disconnect_after_messages must be >= 0")
+        if self.disconnect_after_messages < 0 or self.stall_after_messages < 0 or self.stall_s < 0:
+            raise ValueError("disconnect_after_messages, stall_after_messages and stall_s must be >= 0")
 
     @property
     def active(self) -> bool:
         return bool(
             self.disconnect_every_s
             or self.disconnect_after_messages
+            or self.stall_after_messages
             or self.drop
             or self.duplicate
             or self.reorder
@@ -43,6 +46,7 @@ class FaultCounts:
     duplicated: int = 0
     reordered: int = 0
     disconnects: int = 0
+    stalls: int = 0
 
 
 @dataclass

@@ -124,8 +124,9 @@ class ReplayServer:
     """`speed` 1.0 = as recorded, N = N times faster, 0 = as fast as clients take messages.
 
     With `wait_for_client` the timeline starts when the first websocket client connects, so a short capture
-    is not over before anyone listens; at speed 0 it also pauses while no client is connected, so what
-    each connection receives depends on message counts only, never on timing.
+    is not over before anyone listens, and pauses while no client is connected (a reconnecting client
+    misses nothing); at speed 0, where the replay also waits for its client, what each connection receives
+    depends on message counts only, never on timing.
     """
 
     def __init__(
@@ -157,13 +158,18 @@ class ReplayServer:
         self.finished = asyncio.Event()
         self._client_joined = asyncio.Event()
         self._client_present = asyncio.Event()
-        self._pause_without_clients = wait_for_client and not speed
+        self._pause_without_clients = wait_for_client
         self.sent = 0
         if not wait_for_client:
             self._client_joined.set()
         self._rng = random.Random(self.faults.seed)
         self._tasks = TaskTracker("replay")
         self._runner: web.AppRunner | None = None
+
+    @property
+    def queued(self) -> int:
+        """Messages routed to connected clients and not yet sent."""
+        return sum(client.queue.qsize() for client in self.clients)
 
     @property
     def streams(self) -> frozenset[str]:
@@ -211,14 +217,16 @@ class ReplayServer:
         start_wall = loop.time()
         start_ts = self.lines[0].ts_local if self.lines else 0
         for index, line in enumerate(self.lines):
+            if self._pause_without_clients and line.stream is not None and not self._client_present.is_set():
+                paused_at = loop.time()
+                await self._client_present.wait()
+                start_wall += loop.time() - paused_at  # the timeline resumes where it stopped
             if self.speed:
                 delay = (line.ts_local - start_ts) / NS_PER_S / self.speed - (loop.time() - start_wall)
                 if delay > MIN_SLEEP_S:
                     await asyncio.sleep(delay)
             if index % YIELD_EVERY_LINES == 0:
                 await asyncio.sleep(0)
-            if self._pause_without_clients and line.stream is not None:
-                await self._client_present.wait()
             self.book_feed.on_message(line.ts_local, line.raw)
             self.position = index + 1
             if line.stream is not None:
@@ -301,6 +309,10 @@ class ReplayServer:
                 for message in client.injector.apply(raw):
                     await client.ws.send_str(message)
                     self.sent += 1
+                    if self.sent == self.faults.stall_after_messages:
+                        # a frozen feed: the client sees silence; at speed 0 the whole replay waits too
+                        self.fault_counts.stalls += 1
+                        await asyncio.sleep(self.faults.stall_s)
         except ConnectionResetError:
             log.debug("replay client went away while being written to")
 
