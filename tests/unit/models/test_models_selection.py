@@ -34,7 +34,7 @@ def test_every_feature_is_in_exactly_one_group() -> None:
         groups = feature_groups(names)
         assert sorted(i for cols in groups.values() for i in cols) == list(range(len(names)))
     assert [NAMES[i] for i in groups["imbalance"]] == ["imb_1", "imb_3", "imb_5", "imb_10"]
-    assert "ref_ret_1000ms_bps" in [names[i] for i in groups["reference"]]
+    assert "ref_ret_1000ms_z" in [names[i] for i in groups["reference"]]
     with pytest.raises(ValueError, match="no selection group"):
         feature_groups([*NAMES, "mystery"])
 
