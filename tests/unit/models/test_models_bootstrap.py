@@ -49,8 +49,8 @@ def test_equal_models_give_intervals_that_contain_zero() -> None:
         rng = np.random.default_rng(seed)
         y = np.where(rng.random(N) < 0.5, UP, DOWN)
 
-        guesses = [coin_guess(rng), coin_guess(rng)]  # as good as a coin: the same expected scores
-        report = compare(*(sample_scores(g, y) for g in guesses), BlockBootstrap(N, CONFIG))
+        ours, theirs = coin_guess(rng), coin_guess(rng)  # as good as a coin: the same expected scores
+        report = compare(sample_scores(ours, y), sample_scores(theirs, y), BlockBootstrap(N, CONFIG))
         for metric in ("accuracy", "log_loss", "brier"):
             low, high = report[f"{metric}_diff_ci"]
             contains += low <= 0 <= high
