@@ -32,12 +32,13 @@ def expand_captures(inputs: tuple[Path, ...]) -> list[Path]:
     return paths
 
 
-def detect(paths: list[Path], market: str | None) -> Any:
+def detect(paths: list[Path], market: str | None) -> list[Market]:
+    """Each capture's market: the one given, or detected per file (captures may mix markets)."""
     if market is not None:
-        return market
+        return [cast("Market", market)] * len(paths)
     from flashmm_engine.marketdata.normalize import detect_market
 
-    return detect_market(paths[0])
+    return [detect_market(path) for path in paths]
 
 
 def emit(payload: dict[str, Any]) -> None:
@@ -58,7 +59,11 @@ DATA_OPTION = click.option(
 @DATA_OPTION
 @click.option("--market", type=MARKETS, default=None, help="Default: detected from the capture.")
 @click.option(
-    "--model", "kind", type=click.Choice(["logreg", "mlp", "seq"]), default="mlp", show_default=True
+    "--model",
+    "kind",
+    type=click.Choice(["logreg", "mlp", "seq", "gbdt"]),
+    default="mlp",
+    show_default=True,
 )
 @click.option(
     "--out", type=click.Path(path_type=Path), default=None, help="Artifact root (default: settings)."
@@ -79,15 +84,15 @@ def train(
     from flashmm_engine.models.pipeline import train_from_captures
 
     paths = expand_captures(data)
-    market = detect(paths, market)
+    markets = detect(paths, market)
     model_settings = (
         settings.models if out is None else settings.models.model_copy(update={"artifacts_dir": out})
     )
     result = train_from_captures(
         paths,
-        cast("Market", market),
+        markets,
         cast("ModelKind", kind),
-        name or f"ethusdt-{market}-{kind}",
+        name or f"ethusdt-{'+'.join(dict.fromkeys(markets))}-{kind}",
         model_settings,
         settings.database.url,
         train_fraction,
@@ -102,15 +107,40 @@ def train(
 @click.option(
     "--from-fraction",
     type=click.FloatRange(0.0, 0.99),
-    default=0.0,
-    show_default=True,
-    help="Score only samples after this fraction of the data's time span (e.g. 0.7 = held-out 30%).",
+    default=None,
+    help="Score the samples after this fraction of each instrument's span instead of the default: "
+    "everything outside the model's training windows.",
 )
-def evaluate(model_dir: Path, data: tuple[Path, ...], market: str | None, from_fraction: float) -> None:
-    """Per-horizon accuracy on moves, log loss and Brier score vs. the top-of-book imbalance baseline."""
+def evaluate(
+    model_dir: Path, data: tuple[Path, ...], market: str | None, from_fraction: float | None
+) -> None:
+    """Per horizon, on held-out samples: accuracy on moves, log loss and Brier score, the baseline's
+    (sign of top-of-book imbalance), and their differences, each with a block-bootstrap interval."""
     settings = load_settings()
     configure_logging(settings.telemetry.log_level, settings.telemetry.log_json)
     from flashmm_engine.models.pipeline import evaluate_captures
 
     paths = expand_captures(data)
-    emit(evaluate_captures(model_dir, paths, detect(paths, market), from_fraction))
+    emit(evaluate_captures(model_dir, paths, detect(paths, market), from_fraction, settings.models))
+
+
+@click.command("crossval")
+@DATA_OPTION
+@click.option("--market", type=MARKETS, default=None, help="Default: detected per capture.")
+@click.option(
+    "--models",
+    "kinds",
+    default=None,
+    help="Comma-separated model kinds (default: settings models.crossval_kinds); each is fitted plain "
+    "and as a residual on the baseline.",
+)
+@click.option("--train-fraction", type=click.FloatRange(0.1, 0.95), default=0.7, show_default=True)
+def crossval(data: tuple[Path, ...], market: str | None, kinds: str | None, train_fraction: float) -> None:
+    """Leave-one-instrument-out comparison of every model kind against the baseline, with intervals."""
+    settings = load_settings()
+    configure_logging(settings.telemetry.log_level, settings.telemetry.log_json)
+    from flashmm_engine.models.crossval import crossval as run_crossval
+
+    paths = expand_captures(data)
+    chosen = kinds.split(",") if kinds else settings.models.crossval_kinds
+    emit(run_crossval(paths, detect(paths, market), chosen, settings.models, train_fraction))
