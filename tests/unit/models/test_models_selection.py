@@ -23,7 +23,7 @@ from flashmm_engine.models.selection import (
 EMBARGO_NS = 1_000_000_000
 NAMES = FeatureSpec().names()
 SETTINGS = ModelSettings(selection_max_samples=2_000, selection_min_gain=0.01)
-PLANTED = "vwap_offset_ticks_5000ms"
+PLANTED = "vwap_offset_spread_5000ms"
 """Planted signals use a direction-like (odd) feature: mirror augmentation flips it with the label."""
 TICK_NS = FeatureSpec().tick_ns
 
