@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
 
 import click
-import orjson
 
 from flashmm_engine.backtest.run import BacktestOptions
-from flashmm_engine.config.settings import load_settings
-from flashmm_engine.telemetry.logs import configure_logging
+from flashmm_engine.cli_support import emit, start_command
+from flashmm_engine.errors import CommandFailed, InputError
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +17,11 @@ log = logging.getLogger(__name__)
 @click.command("backtest")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=False)
 @click.option(
-    "--synthetic", "synthetic_s", type=float, default=None, help="Backtest SECONDS of synthetic flow."
+    "--synthetic",
+    "synthetic_s",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Backtest SECONDS of synthetic flow.",
 )
 @click.option(
     "--market", type=click.Choice(["spot", "usdm"]), default=None, help="Capture market (detected)."
@@ -83,10 +85,9 @@ def backtest(
     as_json: bool,
 ) -> None:
     """Backtest the fixed-spread strategy on FILE (a raw capture) or on --synthetic SECONDS."""
-    settings = load_settings()
-    configure_logging(settings.telemetry.log_level, settings.telemetry.log_json)
     if (file is None) == (synthetic_s is None):
         raise click.UsageError("give either FILE or --synthetic SECONDS")
+    settings = start_command()
     opts = BacktestOptions(
         half_spread_ticks=half_spread_ticks,
         order_size=order_size,
@@ -115,5 +116,8 @@ def backtest(
             log.info("backtesting %.0f s of synthetic flow", synthetic_s)
             result = backtest_synthetic(synthetic_s, settings.sim, opts)
     except (ValueError, OSError) as exc:
-        raise click.ClickException(str(exc)) from None
-    sys.stdout.write(orjson.dumps({"strategy": strategy, **result}).decode() + "\n")
+        raise InputError(str(exc)) from None
+    if not result.get("events"):
+        source = file if file is not None else "the synthetic session"
+        raise CommandFailed(f"backtest read no market events from {source}: nothing to report")
+    emit({"strategy": strategy, **result})

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 import click
-import orjson
 
-from flashmm_engine.config.settings import load_settings
-from flashmm_engine.telemetry.logs import configure_logging
+from flashmm_engine.cli_support import emit, start_command
+from flashmm_engine.errors import InputError
 
 if TYPE_CHECKING:
     from flashmm_engine.models.nets import ModelKind
@@ -41,10 +40,6 @@ def detect(paths: list[Path], market: str | None) -> list[Market]:
     return [detect_market(path) for path in paths]
 
 
-def emit(payload: dict[str, Any]) -> None:
-    click.echo(orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY).decode())
-
-
 DATA_OPTION = click.option(
     "--data",
     "data",
@@ -66,7 +61,10 @@ DATA_OPTION = click.option(
     show_default=True,
 )
 @click.option(
-    "--out", type=click.Path(path_type=Path), default=None, help="Artifact root (default: settings)."
+    "--out",
+    type=click.Path(file_okay=False, resolve_path=True, path_type=Path),
+    default=None,
+    help="Artifact root (default: $FLASHMM_HOME/models).",
 )
 @click.option("--train-fraction", type=click.FloatRange(0.1, 0.95), default=0.7, show_default=True)
 @click.option("--name", default=None, help="Model name (default: ethusdt-<market>-<model>).")
@@ -79,8 +77,7 @@ def train(
     name: str | None,
 ) -> None:
     """Train on the first part of the data by time, export, and register a candidate."""
-    settings = load_settings()
-    configure_logging(settings.telemetry.log_level, settings.telemetry.log_json)
+    settings = start_command()
     from flashmm_engine.models.pipeline import train_from_captures
 
     paths = expand_captures(data)
@@ -94,7 +91,7 @@ def train(
         cast("ModelKind", kind),
         name or f"ethusdt-{'+'.join(dict.fromkeys(markets))}-{kind}",
         model_settings,
-        settings.database.url,
+        settings.database.resolved_url,
         train_fraction,
     )
     emit(result)
@@ -116,12 +113,15 @@ def evaluate(
 ) -> None:
     """Per horizon, on held-out samples: accuracy on moves, log loss and Brier score, the baseline's
     (sign of top-of-book imbalance), and their differences, each with a block-bootstrap interval."""
-    settings = load_settings()
-    configure_logging(settings.telemetry.log_level, settings.telemetry.log_json)
+    settings = start_command()
+    from flashmm_engine.models.loader import ModelRefused
     from flashmm_engine.models.pipeline import evaluate_captures
 
     paths = expand_captures(data)
-    emit(evaluate_captures(model_dir, paths, detect(paths, market), from_fraction, settings.models))
+    try:
+        emit(evaluate_captures(model_dir, paths, detect(paths, market), from_fraction, settings.models))
+    except ModelRefused as exc:
+        raise InputError(f"model {model_dir} refused: {exc}") from None
 
 
 @click.command("crossval")
@@ -137,8 +137,7 @@ def evaluate(
 @click.option("--train-fraction", type=click.FloatRange(0.1, 0.95), default=0.7, show_default=True)
 def crossval(data: tuple[Path, ...], market: str | None, kinds: str | None, train_fraction: float) -> None:
     """Leave-one-instrument-out comparison of every model kind against the baseline, with intervals."""
-    settings = load_settings()
-    configure_logging(settings.telemetry.log_level, settings.telemetry.log_json)
+    settings = start_command()
     from flashmm_engine.models.crossval import crossval as run_crossval
 
     paths = expand_captures(data)
