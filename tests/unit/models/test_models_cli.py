@@ -100,6 +100,7 @@ def test_train_then_evaluate_then_bench(
     assert bench.exit_code == 0, bench.output
     timing = orjson.loads(bench.stdout)
     assert timing["calls"] == 500 and 0 < timing["p50_us"] <= timing["p99_us"]
+    assert 0 < timing["cpu_p99_us"]
 
 
 @pytest.mark.slow
