@@ -17,9 +17,9 @@ class Latency:
     p50_us: float
     p99_us: float
     cpu_p99_us: float = 0.0
-    """p99 of the calling thread's CPU time per call: the model's own cost without the time the thread
-    spent preempted, which dominates wall-clock p99 on a machine shared by more runnable processes than
-    cores (quote `uptime` with either)."""
+    """p99 of the calling thread's CPU time per call: leaves out the time the thread waited preempted,
+    which dominates wall-clock p99 when more processes are runnable than there are cores; it still holds
+    cache misses and a VM's steal time, so quote `uptime` with either."""
 
 
 def measure_latency(module: torch.nn.Module, example: torch.Tensor, calls: int = 2_000) -> Latency:
