@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "bench feed": "flashmm_engine.venues.bench_cli:bench_feed",
     "model train": "flashmm_engine.models.cli:train",
     "model evaluate": "flashmm_engine.models.cli:evaluate",
+    "model crossval": "flashmm_engine.models.cli:crossval",
     "model list": "flashmm_engine.models.registry_cli:list_models",
     "model promote": "flashmm_engine.models.registry_cli:promote",
     "model rollback": "flashmm_engine.models.registry_cli:rollback",

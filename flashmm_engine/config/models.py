@@ -55,4 +55,21 @@ class ModelSettings(BaseModel):
         description="Train on the data plus its bid/ask mirror image (with automatic selection: the "
         "starting choice, switched if the opposite scores better on the inner folds).",
     )
+    residual: bool = Field(
+        default=True,
+        description="Model on top of the baseline: logits add to log-probabilities of the imbalance sign.",
+    )
+    gbdt_depth: int = Field(default=3, ge=1, le=8, description="Depth of each boosted tree (gbdt).")
+    gbdt_learning_rate: float = Field(default=0.1, gt=0, le=1, description="Boosting shrinkage (gbdt).")
+    gbdt_min_leaf: int = Field(default=200, ge=1, description="Minimum training samples per leaf (gbdt).")
+    bootstrap_reps: int = Field(
+        default=2_000, ge=100, description="Block-bootstrap replicates behind every confidence interval."
+    )
+    bootstrap_block_s: float = Field(
+        default=10.0, gt=0, description="Block length in seconds of the time-block bootstrap."
+    )
+    crossval_kinds: list[str] = Field(
+        default_factory=lambda: ["logreg", "mlp", "seq", "gbdt"],
+        description="Model kinds `model crossval` fits on every fold.",
+    )
     latency_budget_us: float = Field(default=200.0, gt=0, description="p99 single-sample inference budget.")

@@ -24,6 +24,7 @@ class FeatureFrame:
     """Features sampled on a time grid, plus the mid path that labels are computed from."""
 
     names: list[str]
+    market: str  # the instrument, e.g. binance-spot:ETHUSDT
     ts: NDArray[Any]  # int64 ns, sample times
     values: NDArray[Any]  # float64 (n, len(names))
     warm: NDArray[Any]  # bool (n,)
@@ -73,6 +74,7 @@ def compute_features(
     names = state.names
     return FeatureFrame(
         names=names,
+        market=market,
         ts=np.asarray(ts_out, dtype=np.int64),
         values=np.vstack(rows) if rows else np.zeros((0, len(names))),
         warm=np.asarray(warm, dtype=bool),

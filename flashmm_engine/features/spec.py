@@ -9,7 +9,8 @@ import orjson
 
 from flashmm_engine.types import NS_PER_MS
 
-FEATURE_SPEC_VERSION = 1
+FEATURE_SPEC_VERSION = 2
+NORMALIZATION = "v2: prices in spreads or ticks, returns in vol units, sizes in typical top sizes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,9 @@ class FeatureSpec:
     activity_windows_ms: tuple[int, ...] = (1_000, 5_000)
     reference_market: str | None = None
     reference_return_windows_ms: tuple[int, ...] = (1_000, 5_000)
+    scale_half_life_ms: int = 30_000
+    """Half-life of the typical top-of-book size and spread that sizes and spreads are measured in."""
+    normalization: str = NORMALIZATION
 
     @property
     def tick_ns(self) -> int:
@@ -40,31 +44,36 @@ class FeatureSpec:
                 *self.ewm_half_lives_ms,
                 *self.realized_windows_ms,
                 *self.flow_windows_ms,
+                self.scale_half_life_ms,
             )
         )
         return longest * NS_PER_MS
 
     def names(self) -> list[str]:
+        """Every name says its unit: `_spread` (in current spreads), `_ticks`, `_z` (in units of the
+        expected move over the window), `_depth` (in typical top-of-book sizes), `_rel` (to its own
+        long-run level). Nothing is a raw price, size or absolute time, so features transfer across
+        instruments and days."""
         names = ["imb_1", *(f"imb_{d}" for d in self.depths)]
-        names += ["microprice_offset_ticks", "spread_ticks", "spread_bps", "book_mid_offset_ticks"]
+        names += ["microprice_offset_spread", "spread_ticks", "log_spread_rel", "book_mid_offset_spread"]
         names += ["depth_slope_bid", "depth_slope_ask", "log_depth_bid", "log_depth_ask"]
-        names += [f"ret_{w}ms_bps" for w in self.return_windows_ms]
-        names += [f"mid_changes_{w}ms" for w in self.activity_windows_ms]
-        names += [f"ewm_vol_{h}ms" for h in self.ewm_half_lives_ms]
-        names += [f"realized_vol_{w}ms" for w in self.realized_windows_ms]
+        names += [f"ret_{w}ms_z" for w in self.return_windows_ms]
+        names += [f"mid_change_rate_rel_{w}ms" for w in self.activity_windows_ms]
+        names += [f"vol_spreads_{h}ms" for h in self.ewm_half_lives_ms]
+        names += [f"realized_vol_spreads_{w}ms" for w in self.realized_windows_ms]
         for w in self.flow_windows_ms:
             names += [
                 f"trade_imb_{w}ms",
-                f"signed_volume_{w}ms",
-                f"log_volume_{w}ms",
-                f"trade_rate_{w}ms",
-                f"vwap_offset_ticks_{w}ms",
-                f"ofi_{w}ms",
+                f"signed_volume_depth_{w}ms",
+                f"log_volume_depth_{w}ms",
+                f"trade_rate_rel_{w}ms",
+                f"vwap_offset_spread_{w}ms",
+                f"ofi_depth_{w}ms",
             ]
         names += ["log_time_since_trade_s", "log_time_since_mid_change_s", "log_time_since_book_s"]
-        names += ["last_trade_side", "last_trade_offset_ticks"]
+        names += ["last_trade_side", "last_trade_offset_spread"]
         if self.reference_market is not None:
-            names += ["ref_basis_bps", *(f"ref_ret_{w}ms_bps" for w in self.reference_return_windows_ms)]
+            names += ["ref_basis_bps", *(f"ref_ret_{w}ms_z" for w in self.reference_return_windows_ms)]
         return names
 
     def to_json_dict(self) -> dict[str, object]:

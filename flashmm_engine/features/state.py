@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ from numpy.typing import NDArray
 
 from flashmm_engine.features.spec import FeatureSpec
 from flashmm_engine.features.windows import (
+    DecayedMean,
     EwmVariance,
     MidHistory,
     WindowSums,
@@ -49,6 +51,8 @@ class FeatureState:
         self.ewm = [EwmVariance(h * NS_PER_MS) for h in spec.ewm_half_lives_ms]
         self.trades = [WindowSums(w * NS_PER_MS, 4) for w in spec.flow_windows_ms]  # n, buy, sell, p*q
         self.ofi = [WindowSums(w * NS_PER_MS, 1) for w in spec.flow_windows_ms]
+        self.typical_size = DecayedMean(spec.scale_half_life_ms * NS_PER_MS)
+        self.typical_spread = DecayedMean(spec.scale_half_life_ms * NS_PER_MS)
         self.first_ts: int | None = None
         self.last_trade: tuple[int, int, int] | None = None  # ts, price, side
         self.last_book_ts: int | None = None
@@ -80,6 +84,7 @@ class FeatureState:
             self.bad_input.record("feature_book_update", str(exc))
             return
         self._update_mid(event.ts_local)
+        self._update_scales(event.ts_local)
 
     def _on_top(self, top: TopOfBook) -> None:
         if self.tob is not None:
@@ -108,6 +113,15 @@ class FeatureState:
         ret = self.mids.append(ts, mid_x2)
         for ewm in self.ewm:
             ewm.add(ts, ret * ret)
+
+    def _update_scales(self, ts: int) -> None:
+        bid, bid_size, ask, ask_size = self._top()
+        if bid_size + ask_size > 0 and ask > bid:
+            self.typical_size.add(ts, (bid_size + ask_size) / 2)
+            self.typical_spread.add(ts, float(ask - bid))
+
+    def _top(self) -> tuple[int, int, int, int]:
+        return self.tob if self.tob is not None else self._book_top()
 
     @property
     def mid_x2(self) -> int | None:
@@ -139,12 +153,13 @@ class FeatureState:
         mid_x2 = self.mid_x2
         if mid_x2 is None:
             return np.zeros(len(self.names))
-        values = self._book_features(mid_x2)
-        values += self._price_features(ts, mid_x2)
-        values += self._flow_features(mid_x2)
-        values += self._timing_features(ts, mid_x2)
+        scales = self._scales(ts, mid_x2)
+        values = self._book_features(mid_x2, scales)
+        values += self._price_features(ts, mid_x2, scales)
+        values += self._flow_features(mid_x2, scales)
+        values += self._timing_features(ts, mid_x2, scales)
         if self.spec.reference_market is not None:
-            values += self._reference_features(ts, mid_x2)
+            values += self._reference_features(ts, mid_x2, scales)
         out = np.asarray(values, dtype=np.float64)
         finite = np.isfinite(out)
         if not finite.all():
@@ -152,69 +167,110 @@ class FeatureState:
             out[~finite] = 0.0
         return out
 
-    def _book_features(self, mid_x2: int) -> list[float]:
-        bid, bid_size, ask, ask_size = self.tob if self.tob is not None else self._book_top()
+    def _scales(self, ts: int, mid_x2: int) -> _Scales:
+        bid, _, ask, _ = self._top()
+        tick_bps = 2e4 / mid_x2 if mid_x2 > 0 else 0.0
+        return _Scales(
+            spread=float(max(ask - bid, 1)),
+            size=max(self.typical_size.value, 1.0),
+            tick_bps=tick_bps,
+            vol_bps=self.ewm[-1].vol_per_sqrt_s(ts) if self.ewm else 0.0,
+        )
+
+    def _book_features(self, mid_x2: int, scales: _Scales) -> list[float]:
+        bid, bid_size, ask, ask_size = self._top()
         mid = mid_x2 / 2
         levels = max(*self.spec.depths, self.spec.slope_depth)
         bids, asks = self.depth.depth(1, levels), self.depth.depth(-1, levels)
         values = [_imbalance(bid_size, ask_size)]
         values += [_imbalance(_cum(bids, d), _cum(asks, d)) for d in self.spec.depths]
         micro = (bid * ask_size + ask * bid_size) / (bid_size + ask_size) if bid_size + ask_size else mid
-        values += [micro - mid, float(ask - bid), (ask - bid) / mid * 1e4 if mid > 0 else 0.0]
+        typical_spread = self.typical_spread.value
+        spread_rel = math.log(scales.spread / typical_spread) if typical_spread > 0 else 0.0
+        values += [(micro - mid) / scales.spread, float(ask - bid), spread_rel]
         book_bid, book_ask = (bids[0][0] if bids else bid), (asks[0][0] if asks else ask)
-        values.append((book_bid + book_ask) / 2 - mid)
+        values.append(((book_bid + book_ask) / 2 - mid) / scales.spread)
         depth = self.spec.slope_depth
-        values += [_slope(bids[:depth]), _slope(asks[:depth])]
-        values += [math.log1p(_cum(bids, depth)), math.log1p(_cum(asks, depth))]
+        values += [_slope(bids[:depth], scales.size), _slope(asks[:depth], scales.size)]
+        values += [math.log1p(_cum(side, depth) / scales.size) for side in (bids, asks)]
         return values
 
     def _book_top(self) -> tuple[int, int, int, int]:
         bid, ask = self.depth.best_bid() or (0, 0), self.depth.best_ask() or (0, 0)
         return bid[0], bid[1], ask[0], ask[1]
 
-    def _price_features(self, ts: int, mid_x2: int) -> list[float]:
+    def _price_features(self, ts: int, mid_x2: int, scales: _Scales) -> list[float]:
         values = []
         for w in self.spec.return_windows_ms:
             past = self.mids.mid_at(ts - w * NS_PER_MS)
-            values.append(log_return_bps(mid_x2, past) if past is not None else 0.0)
-        values += [float(self.mids.changes_since(ts - w * NS_PER_MS)) for w in self.spec.activity_windows_ms]
-        values += [ewm.vol_per_sqrt_s(ts) for ewm in self.ewm]
+            values.append(scales.z(log_return_bps(mid_x2, past), w) if past is not None else 0.0)
+        longest = max(self.spec.realized_windows_ms)
+        long_rate = (self.mids.changes_since(ts - longest * NS_PER_MS) + 1) / longest
+        values += [
+            self.mids.changes_since(ts - w * NS_PER_MS) / w / long_rate for w in self.spec.activity_windows_ms
+        ]
+        values += [scales.in_spreads(ewm.vol_per_sqrt_s(ts)) for ewm in self.ewm]
         for w in self.spec.realized_windows_ms:
-            values.append(math.sqrt(self.mids.sum_sq_returns_since(ts - w * NS_PER_MS) / (w / 1000)))
+            realized = math.sqrt(self.mids.sum_sq_returns_since(ts - w * NS_PER_MS) / (w / 1000))
+            values.append(scales.in_spreads(realized))
         return values
 
-    def _flow_features(self, mid_x2: int) -> list[float]:
+    def _flow_features(self, mid_x2: int, scales: _Scales) -> list[float]:
         values: list[float] = []
+        longest = self.trades[-1]
+        long_rate = (longest.sums[0] + 1) / longest.width_ns
         for trades, ofi in zip(self.trades, self.ofi, strict=True):
             count, buy, sell, notional = trades.sums
             volume = buy + sell
             values += [
                 _imbalance(buy, sell),
-                signed_log1p(buy - sell),
-                math.log1p(volume),
-                count / (trades.width_ns / NS_PER_S),
-                notional / volume - mid_x2 / 2 if volume else 0.0,
-                signed_log1p(ofi.sums[0]),
+                signed_log1p((buy - sell) / scales.size),
+                math.log1p(volume / scales.size),
+                count / trades.width_ns / long_rate,
+                (notional / volume - mid_x2 / 2) / scales.spread if volume else 0.0,
+                signed_log1p(ofi.sums[0] / scales.size),
             ]
         return values
 
-    def _timing_features(self, ts: int, mid_x2: int) -> list[float]:
+    def _timing_features(self, ts: int, mid_x2: int, scales: _Scales) -> list[float]:
         start = self.first_ts if self.first_ts is not None else ts
         trade_ts = self.last_trade[0] if self.last_trade else start
         mid_ts = self.mids.last_ts if self.mids.last_ts is not None else start
         book_ts = self.last_book_ts if self.last_book_ts is not None else start
-        values = [math.log1p(max(ts - t, 0) / NS_PER_S) for t in (trade_ts, mid_ts, book_ts)]
+        # capped at the warm-up: how long the process has run must not leak in
+        cap = self.spec.warmup_ns
+        values = [math.log1p(min(max(ts - t, 0), cap) / NS_PER_S) for t in (trade_ts, mid_ts, book_ts)]
         if self.last_trade is None:
             return [*values, 0.0, 0.0]
-        return [*values, float(self.last_trade[2]), self.last_trade[1] - mid_x2 / 2]
+        return [*values, float(self.last_trade[2]), (self.last_trade[1] - mid_x2 / 2) / scales.spread]
 
-    def _reference_features(self, ts: int, mid_x2: int) -> list[float]:
+    def _reference_features(self, ts: int, mid_x2: int, scales: _Scales) -> list[float]:
         ref = self.ref_mid_x2
         values = [log_return_bps(mid_x2, ref) if ref is not None else 0.0]
         for w in self.spec.reference_return_windows_ms:
             past = self.ref_mids.mid_at(ts - w * NS_PER_MS)
-            values.append(log_return_bps(ref, past) if ref is not None and past is not None else 0.0)
+            ret = log_return_bps(ref, past) if ref is not None and past is not None else 0.0
+            values.append(scales.z(ret, w))
         return values
+
+
+@dataclass(frozen=True, slots=True)
+class _Scales:
+    """The instrument's current units: spread (ticks), typical top size (lots), one tick and the
+    long EWM volatility (bps, per sqrt second)."""
+
+    spread: float
+    size: float
+    tick_bps: float
+    vol_bps: float
+
+    def z(self, ret_bps: float, window_ms: int) -> float:
+        """A return in units of the move expected over its window (plus one tick, so a quiet book with
+        no volatility yet gives finite values)."""
+        return ret_bps / (self.vol_bps * math.sqrt(window_ms / 1000) + self.tick_bps)
+
+    def in_spreads(self, vol_bps: float) -> float:
+        return vol_bps / self.tick_bps / self.spread if self.tick_bps > 0 else 0.0
 
 
 def _imbalance(bid_size: int, ask_size: int) -> float:
@@ -226,12 +282,13 @@ def _cum(levels: list[tuple[int, int]], depth: int) -> int:
     return sum(size for _, size in levels[:depth])
 
 
-def _slope(levels: list[tuple[int, int]]) -> float:
-    """Log cumulative size per tick of distance from the best level: how fast liquidity builds up."""
+def _slope(levels: list[tuple[int, int]], typical_size: float) -> float:
+    """Log cumulative size (in typical top sizes) per tick of distance from the best level: how fast
+    liquidity builds up."""
     if not levels:
         return 0.0
     distance = max(abs(levels[-1][0] - levels[0][0]), 1)
-    return math.log1p(_cum(levels, len(levels))) / distance
+    return math.log1p(_cum(levels, len(levels)) / typical_size) / distance
 
 
 def _order_flow_imbalance(prev: tuple[int, int, int, int], new: tuple[int, int, int, int]) -> int:

@@ -114,6 +114,28 @@ class EwmVariance:
         return math.sqrt(self._decayed(ts) * math.log(2) / (self._half_life_ns / 1e9))
 
 
+class DecayedMean:
+    """Time-decayed mean of observations (each weighs 2^(-age / half-life)): a typical level, e.g. of
+    top-of-book size or spread, that adapts to the instrument and the session."""
+
+    def __init__(self, half_life_ns: int) -> None:
+        self._half_life_ns = half_life_ns
+        self._sum = 0.0
+        self._weight = 0.0
+        self._ts: int | None = None
+
+    def add(self, ts: int, value: float) -> None:
+        decay = math.exp2(-(ts - self._ts) / self._half_life_ns) if self._ts is not None else 0.0
+        self._sum = self._sum * decay + value
+        self._weight = self._weight * decay + 1.0
+        self._ts = ts
+
+    @property
+    def value(self) -> float:
+        """The mean (0 before any observation); decay cancels between sum and weight, so it needs no ts."""
+        return self._sum / self._weight if self._weight > 0 else 0.0
+
+
 def log_return_bps(new: int, old: int) -> float:
     if new <= 0 or old <= 0:
         return 0.0

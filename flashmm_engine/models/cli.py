@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import click
-import orjson
 
 from flashmm_engine.cli_support import emit, start_command
 from flashmm_engine.errors import InputError
@@ -32,12 +31,13 @@ def expand_captures(inputs: tuple[Path, ...]) -> list[Path]:
     return paths
 
 
-def detect(paths: list[Path], market: str | None) -> tuple[Any, dict[str, Any]]:
-    """The market (detected unless given) and what the first capture holds: venue, symbol and spec."""
+def detect(paths: list[Path], market: str | None) -> tuple[list[Market], dict[str, Any]]:
+    """Each capture's market (the one given, or detected per file: captures may mix markets) and what the
+    first capture holds: venue, symbol and spec."""
     from flashmm_engine.venues.captures import open_capture
 
-    _, info = open_capture(paths[0], market)
-    return info.market, info.describe()
+    infos = [open_capture(path, market)[1] for path in paths]
+    return [cast("Market", info.market) for info in infos], infos[0].describe()
 
 
 DATA_OPTION = click.option(
@@ -54,7 +54,11 @@ DATA_OPTION = click.option(
 @DATA_OPTION
 @click.option("--market", type=MARKETS, default=None, help="Default: detected from the capture.")
 @click.option(
-    "--model", "kind", type=click.Choice(["logreg", "mlp", "seq"]), default="mlp", show_default=True
+    "--model",
+    "kind",
+    type=click.Choice(["logreg", "mlp", "seq", "gbdt"]),
+    default="mlp",
+    show_default=True,
 )
 @click.option(
     "--out",
@@ -77,15 +81,15 @@ def train(
     from flashmm_engine.models.pipeline import train_from_captures
 
     paths = expand_captures(data)
-    market, capture = detect(paths, market)
+    markets, capture = detect(paths, market)
     model_settings = (
         settings.models if out is None else settings.models.model_copy(update={"artifacts_dir": out})
     )
     result = train_from_captures(
         paths,
-        cast("Market", market),
+        markets,
         cast("ModelKind", kind),
-        name or f"{str(capture['symbol']).lower()}-{market}-{kind}",
+        name or f"{str(capture['symbol']).lower()}-{'+'.join(dict.fromkeys(markets))}-{kind}",
         model_settings,
         settings.database.resolved_url,
         train_fraction,
@@ -100,20 +104,44 @@ def train(
 @click.option(
     "--from-fraction",
     type=click.FloatRange(0.0, 0.99),
-    default=0.0,
-    show_default=True,
-    help="Score only samples after this fraction of the data's time span (e.g. 0.7 = held-out 30%).",
+    default=None,
+    help="Score the samples after this fraction of each instrument's span instead of the default: "
+    "everything outside the model's training windows.",
 )
-def evaluate(model_dir: Path, data: tuple[Path, ...], market: str | None, from_fraction: float) -> None:
-    """Per-horizon accuracy on moves, log loss and Brier score vs. the top-of-book imbalance baseline."""
-    start_command()
+def evaluate(
+    model_dir: Path, data: tuple[Path, ...], market: str | None, from_fraction: float | None
+) -> None:
+    """Per horizon, on held-out samples: accuracy on moves, log loss and Brier score, the baseline's
+    (sign of top-of-book imbalance), and their differences, each with a block-bootstrap interval."""
+    settings = start_command()
     from flashmm_engine.models.loader import ModelRefused
     from flashmm_engine.models.pipeline import evaluate_captures
 
     paths = expand_captures(data)
-    market, capture = detect(paths, market)
+    markets, capture = detect(paths, market)
     try:
-        result = evaluate_captures(model_dir, paths, cast("Market", market), from_fraction)
+        result = evaluate_captures(model_dir, paths, markets, from_fraction, settings.models)
     except ModelRefused as exc:
         raise InputError(f"model {model_dir} refused: {exc}") from None
     emit({**capture, **result})
+
+
+@click.command("crossval")
+@DATA_OPTION
+@click.option("--market", type=MARKETS, default=None, help="Default: detected per capture.")
+@click.option(
+    "--models",
+    "kinds",
+    default=None,
+    help="Comma-separated model kinds (default: settings models.crossval_kinds); each is fitted plain "
+    "and as a residual on the baseline.",
+)
+@click.option("--train-fraction", type=click.FloatRange(0.1, 0.95), default=0.7, show_default=True)
+def crossval(data: tuple[Path, ...], market: str | None, kinds: str | None, train_fraction: float) -> None:
+    """Leave-one-instrument-out comparison of every model kind against the baseline, with intervals."""
+    settings = start_command()
+    from flashmm_engine.models.crossval import crossval as run_crossval
+
+    paths = expand_captures(data)
+    chosen = kinds.split(",") if kinds else settings.models.crossval_kinds
+    emit(run_crossval(paths, detect(paths, market)[0], chosen, settings.models, train_fraction))

@@ -27,12 +27,36 @@ class Dataset:
     x: NDArray[Any]  # float32 (n, F) or (n, window, F)
     y: NDArray[Any]  # int64 (n, H)
     imbalance: NDArray[Any]  # float64 (n,): top-of-book imbalance, the baseline's only input
+    source: NDArray[Any]  # int64 (n,): index of the sample's instrument in `instruments`
+    instruments: tuple[str, ...] = ()
+    """Rows are grouped by instrument, in time order inside each (blocks of the bootstrap need that)."""
 
     def __len__(self) -> int:
         return len(self.ts)
 
     def select(self, mask: NDArray[Any]) -> Dataset:
-        return Dataset(self.ts[mask], self.x[mask], self.y[mask], self.imbalance[mask])
+        return Dataset(
+            self.ts[mask],
+            self.x[mask],
+            self.y[mask],
+            self.imbalance[mask],
+            self.source[mask],
+            self.instruments,
+        )
+
+    def instrument_mask(self, instruments: Sequence[str]) -> NDArray[Any]:
+        codes = [i for i, name in enumerate(self.instruments) if name in instruments]
+        mask: NDArray[Any] = np.isin(self.source, codes)
+        return mask
+
+    def per_instrument_cut(self, fraction: float) -> NDArray[Any]:
+        """Per sample, the time at `fraction` of its own instrument's span: each instrument splits by its
+        own time, so pooling instruments of different lengths or days never mixes their periods."""
+        cuts = np.zeros(len(self), dtype=np.int64)
+        for code in np.unique(self.source):
+            rows = self.source == code
+            cuts[rows] = time_cut(self.ts[rows], fraction)
+        return cuts
 
 
 def capture_frames(
@@ -59,14 +83,22 @@ def build_dataset(
 ) -> Dataset:
     """Warm samples whose every horizon is labelled; with window > 1, x holds the last `window` feature
     vectors `stride` samples apart (oldest first), as the engine keeps them at its tick."""
-    parts = [_frame_dataset(frame, label_spec, window, stride) for frame in frames]
+    instruments = tuple(dict.fromkeys(frame.market for frame in frames))
+    parts = [
+        _frame_dataset(frame, label_spec, window, stride, instruments.index(frame.market)) for frame in frames
+    ]
     parts = [p for p in parts if len(p)]
     if not parts:
         raise ValueError("no labelled warm samples: the data is shorter than the feature warm-up")
-    return Dataset(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("ts", "x", "y", "imbalance")))
+    fields = ("ts", "x", "y", "imbalance", "source")
+    ts, x, y, imbalance, source = (np.concatenate([getattr(p, f) for p in parts]) for f in fields)
+    pooled = Dataset(ts, x, y, imbalance, source, instruments)
+    return pooled.select(np.lexsort((pooled.ts, pooled.source)))
 
 
-def _frame_dataset(frame: FeatureFrame, label_spec: LabelSpec, window: int, stride: int) -> Dataset:
+def _frame_dataset(
+    frame: FeatureFrame, label_spec: LabelSpec, window: int, stride: int, source: int
+) -> Dataset:
     labels = compute_labels(frame.ts, frame.mid_ts, frame.mid_x2, frame.last_event_ts, label_spec)
     usable = frame.warm & labels.valid.all(axis=1)
     usable[: (window - 1) * stride] = False
@@ -78,7 +110,9 @@ def _frame_dataset(frame: FeatureFrame, label_spec: LabelSpec, window: int, stri
         offsets = np.arange(-(window - 1) * stride, 1, stride)
         x = values[rows[:, None] + offsets[None, :]]
     imbalance = frame.values[rows, frame.names.index(BASELINE_FEATURE)]
-    return Dataset(frame.ts[rows], x, labels.direction[rows], imbalance)
+    return Dataset(
+        frame.ts[rows], x, labels.direction[rows], imbalance, np.full(len(rows), source, dtype=np.int64)
+    )
 
 
 def mirrored(ds: Dataset, names: list[str]) -> Dataset:
@@ -91,6 +125,8 @@ def mirrored(ds: Dataset, names: list[str]) -> Dataset:
         np.concatenate([ds.x, flipped]),
         np.concatenate([ds.y, 2 - ds.y]),  # DOWN=0 <-> UP=2, FLAT stays
         np.concatenate([ds.imbalance, -ds.imbalance]),
+        np.concatenate([ds.source, ds.source]),
+        ds.instruments,
     )
 
 

@@ -9,7 +9,8 @@ from typing import Literal
 import torch
 from torch import nn
 
-ModelKind = Literal["logreg", "mlp", "seq"]
+ModelKind = Literal["logreg", "mlp", "seq", "gbdt"]
+MODEL_KINDS: tuple[ModelKind, ...] = ("logreg", "mlp", "seq", "gbdt")
 N_CLASSES = 3
 Z_CLIP = 5.0
 """Standardized inputs are clipped: a feature constant in training (e.g. a one-tick spread) must not
@@ -72,21 +73,29 @@ class TemporalConv(nn.Module):
 
 
 def build_network(kind: ModelKind, n_features: int, n_horizons: int, hidden: int) -> nn.Module:
+    """The gradient-descent networks; `gbdt` is fitted by LightGBM instead (models/trees.py)."""
     if kind == "logreg":
         return LogisticRegression(n_features, n_horizons)
     if kind == "mlp":
         return Mlp(n_features, n_horizons, hidden)
-    return TemporalConv(n_features, n_horizons, max(hidden // 2, 8))
+    if kind == "seq":
+        return TemporalConv(n_features, n_horizons, max(hidden // 2, 8))
+    raise ValueError(f"{kind} is not a gradient-descent network")
 
 
 class ProbabilityModel(nn.Module):
     """The full feature vector in (the spec's order), calibrated probabilities (batch, horizons, 3) out.
-    The model reads the `input_index` subset of it, standardized with training statistics."""
+    The model reads the `input_index` subset of it, standardized with training statistics.
+
+    A residual model adds the baseline's log-probabilities (P(class | sign of top-of-book imbalance),
+    fitted on training data) to the network's logits: the network learns only what the baseline misses,
+    and starts from the baseline itself."""
 
     input_index: torch.Tensor
     mean: torch.Tensor
     std: torch.Tensor
     temperature: torch.Tensor
+    baseline_log_table: torch.Tensor
 
     def __init__(
         self,
@@ -95,10 +104,16 @@ class ProbabilityModel(nn.Module):
         mean: torch.Tensor,
         std: torch.Tensor,
         n_horizons: int,
+        baseline_log_table: torch.Tensor | None = None,
+        baseline_column: int = 0,
     ) -> None:
         super().__init__()
         self.network = network
         self.z_clip = Z_CLIP
+        self.residual = baseline_log_table is not None
+        self.baseline_column = baseline_column
+        table = baseline_log_table if baseline_log_table is not None else torch.zeros(n_horizons, 3, 3)
+        self.register_buffer("baseline_log_table", table.to(torch.float32))
         self.register_buffer("input_index", input_index.to(torch.long))
         self.register_buffer("mean", mean.to(torch.float32))
         self.register_buffer("std", std.to(torch.float32))
@@ -109,7 +124,17 @@ class ProbabilityModel(nn.Module):
         out: torch.Tensor = self.network(
             torch.clamp((selected - self.mean) / self.std, -self.z_clip, self.z_clip)
         )
+        if self.residual:
+            out = out + self.baseline_offset(x)
         return out
+
+    def baseline_offset(self, x: torch.Tensor) -> torch.Tensor:
+        """(batch, horizons, 3) log P(class | sign of top-of-book imbalance)."""
+        imbalance = x.select(-1, self.baseline_column)
+        if imbalance.dim() == 2:  # a sequence: the latest vector
+            imbalance = imbalance[:, -1]
+        sign = (imbalance > 0).to(torch.long) - (imbalance < 0).to(torch.long) + 1
+        return self.baseline_log_table.index_select(1, sign).transpose(0, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.softmax(self.logits(x) / self.temperature, dim=-1)

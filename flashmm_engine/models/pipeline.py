@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -12,49 +12,90 @@ from typing import Any, Literal
 import numpy as np
 
 from flashmm_engine.config.models import ModelSettings
+from flashmm_engine.features.batch import FeatureFrame
 from flashmm_engine.features.labels import LabelSpec
 from flashmm_engine.features.spec import FeatureSpec
-from flashmm_engine.models.dataset import Dataset, build_dataset, capture_frames, mirrored, time_cut
+from flashmm_engine.models.bootstrap import BootstrapConfig
+from flashmm_engine.models.dataset import BASELINE_FEATURE, Dataset, build_dataset, capture_frames, mirrored
 from flashmm_engine.models.export import export_model
+from flashmm_engine.models.holdout import Split, held_out, split_by_time
 from flashmm_engine.models.loader import load_model
 from flashmm_engine.models.metrics import fit_baseline, horizon_report
 from flashmm_engine.models.nets import ModelKind
 from flashmm_engine.models.registry import ModelRegistry
 from flashmm_engine.models.selection import SelectionConfig, select_features
 from flashmm_engine.models.timing import PhaseTimer
-from flashmm_engine.models.train import TrainConfig, fit, predict
-from flashmm_engine.types import NS_PER_MS
+from flashmm_engine.models.train import TrainConfig, TrainResult, fit, predict
+from flashmm_engine.types import NS_PER_MS, NS_PER_S
 
 log = logging.getLogger(__name__)
 
 Market = Literal["spot", "usdm"]
 
 
+def load_frames(
+    paths: Sequence[Path], markets: Sequence[Market], spec: FeatureSpec, sample_ns: int
+) -> list[FeatureFrame]:
+    """Every capture, each of its own market, through the market-data pipeline and the features."""
+    return [
+        f for path, market in zip(paths, markets, strict=True) for f in capture_frames([path], market, spec, sample_ns)
+    ]
+
+
+def load_dataset(
+    paths: Sequence[Path],
+    markets: Sequence[Market],
+    spec: FeatureSpec,
+    label_spec: LabelSpec,
+    sample_ns: int,
+    window: int,
+) -> Dataset:
+    """Every capture pooled into one dataset, instruments kept apart."""
+    frames = load_frames(paths, markets, spec, sample_ns)
+    return build_dataset(frames, label_spec, window, spec.tick_ns // sample_ns)
+
+
 @dataclass(frozen=True, slots=True)
-class Split:
-    fit: Dataset
-    val: Dataset
-    train: Dataset
-    test: Dataset
+class Fitted:
+    result: TrainResult
+    input_index: list[int]
+    selection: dict[str, Any]
+    config: TrainConfig
 
 
-def split_by_time(ds: Dataset, train_fraction: float, val_fraction: float, embargo_ns: int) -> Split:
-    """train = [start, cut), test = [cut, end]; inside train, fit precedes val. Each earlier part stops
-    `embargo_ns` (the longest label horizon) before the next begins, so no label looks into it."""
-    cut = time_cut(ds.ts, train_fraction)
-    train = ds.select(ds.ts < cut - embargo_ns)
-    val_cut = time_cut(train.ts, 1 - val_fraction)
-    return Split(
-        fit=train.select(train.ts < val_cut - embargo_ns),
-        val=train.select(train.ts >= val_cut),
-        train=train,
-        test=ds.select(ds.ts >= cut),
-    )
+def fit_candidate(
+    split: Split,
+    kind: ModelKind,
+    settings: ModelSettings,
+    names: list[str],
+    n_horizons: int,
+    embargo_ns: int,
+    grid_ns: int,
+    inputs: tuple[list[int], dict[str, Any]] | None = None,
+    residual: bool | None = None,
+) -> Fitted:
+    """Input selection on the training window (unless `inputs` gives its result), then fit on its
+    earlier part and early-stop and calibrate on its later part: nothing here reads split.test."""
+    config = train_config(kind, settings)
+    if residual is not None:
+        config = replace(config, residual=residual)
+    input_index, selection = inputs or choose_inputs(split.train, names, settings, embargo_ns, grid_ns)
+    log.info("training %s on %d samples, validating on %d", kind, len(split.fit), len(split.val))
+    fit_set, val_set = split.fit, split.val
+    if selection["mirror_augment"]:
+        fit_set, val_set = mirrored(fit_set, names), mirrored(val_set, names)
+    result = fit(fit_set, val_set, n_horizons, input_index, config, names.index(BASELINE_FEATURE))
+    return Fitted(result, input_index, selection, config)
+
+
+def bootstrap_config(settings: ModelSettings, grid_ns: int) -> BootstrapConfig:
+    block = max(1, round(settings.bootstrap_block_s * NS_PER_S / grid_ns))
+    return BootstrapConfig(reps=settings.bootstrap_reps, block_samples=block, seed=settings.seed)
 
 
 def train_from_captures(
     paths: Sequence[Path],
-    market: Market,
+    markets: Sequence[Market],
     kind: ModelKind,
     name: str,
     settings: ModelSettings,
@@ -69,58 +110,58 @@ def train_from_captures(
         )
     window = settings.seq_window if kind == "seq" else 1
     timer = PhaseTimer()
-    frames = capture_frames(paths, market, spec, sample_ns)
-    ds = build_dataset(frames, label_spec, window, spec.tick_ns // sample_ns)
+    ds = load_dataset(paths, markets, spec, label_spec, sample_ns, window)
     timer.done("normalize+features")
     embargo_ns = max(label_spec.horizons_ms) * NS_PER_MS
     split = split_by_time(ds, train_fraction, settings.validation_fraction, embargo_ns)
-    config = train_config(kind, settings)
     names = spec.names()
-    input_index, selection = choose_inputs(split.train, names, settings, embargo_ns, spec.tick_ns)
-    timer.done("selection")
-    log.info("training %s on %d samples, validating on %d", kind, len(split.fit), len(split.val))
-    fit_set, val_set = split.fit, split.val
-    if selection["mirror_augment"]:
-        fit_set, val_set = mirrored(fit_set, names), mirrored(val_set, names)
-    result = fit(fit_set, val_set, len(label_spec.horizons_ms), input_index, config)
-    timer.done("training")
+    fitted = fit_candidate(
+        split, kind, settings, names, len(label_spec.horizons_ms), embargo_ns, spec.tick_ns
+    )
+    timer.done("selection+training")
     table = fit_baseline(split.train.imbalance, split.train.y)
     # held-out figures on the engine's own tick grid, as `model evaluate` computes them
     test = split.test.select(split.test.ts % spec.tick_ns == 0)
-    held_out = horizon_report(
-        predict(result.model, test.x), test.y, test.imbalance, table, label_spec.horizon_names
+    boot = bootstrap_config(settings, spec.tick_ns)
+    model = fitted.result.model
+    held = horizon_report(
+        predict(model, test.x), test.y, test.imbalance, table, label_spec.horizon_names, boot
     )
+    val = split.val.select(split.val.ts % spec.tick_ns == 0)
     validation = horizon_report(
-        predict(result.model, split.val.x), split.val.y, split.val.imbalance, table, label_spec.horizon_names
+        predict(model, val.x), val.y, val.imbalance, table, label_spec.horizon_names, boot
     )
     manifest = {
         "model_kind": kind,
-        "market": market,
+        "residual": fitted.config.residual,
+        "instruments": list(ds.instruments),
+        "market": "+".join(dict.fromkeys(markets)),
         "spec_hash": spec.spec_hash(),
         "feature_spec": spec.to_json_dict(),
         "feature_names": names,
-        "input_features": [names[i] for i in input_index],
-        "input_selection": selection,
+        "input_features": [names[i] for i in fitted.input_index],
+        "input_selection": fitted.selection,
         "input_shape": list(ds.x.shape[1:]),
         "horizons": label_spec.horizon_names,
         "label_spec": asdict(label_spec),
         "training_window": _window(split.train, paths),
+        "training_windows": _windows(split.train),
         "held_out_window": _window(test, paths),
-        "metrics": held_out,
+        "metrics": held,
         "validation": {
             **validation,
-            "epochs": result.epochs,
-            "best_val_loss": result.best_val_loss,
-            "temperatures": result.temperatures,
+            "epochs": fitted.result.epochs,
+            "best_val_loss": fitted.result.best_val_loss,
+            "temperatures": fitted.result.temperatures,
             "n_fit": len(split.fit),
-            "mirror_augment": selection["mirror_augment"],
+            "mirror_augment": fitted.selection["mirror_augment"],
         },
         "baseline_table": table.tolist(),
-        "train_config": asdict(config) | {"sample_ms": settings.sample_ms},
+        "train_config": asdict(fitted.config) | {"sample_ms": settings.sample_ms},
     }
     check_inputs = np.ascontiguousarray(test.x[:256] if len(test) else split.val.x[:256])
     manifest["timings_s"] = timer.phases
-    report = export_model(result.model, settings.artifacts_dir, name, check_inputs, manifest)
+    report = export_model(model, settings.artifacts_dir, name, check_inputs, manifest)
     timer.done("export")
     if report.latency.p99_us > settings.latency_budget_us:
         log.warning(
@@ -130,10 +171,15 @@ def train_from_captures(
         )
     registry = ModelRegistry(registry_url)
     try:
-        registry.register(name, report.version, str(report.model_dir), report.sha256, held_out)
+        registry.register(name, report.version, str(report.model_dir), report.sha256, held)
     finally:
         registry.close()
-    return {"model_dir": str(report.model_dir), "version": report.version, **held_out}
+    return {
+        "model_dir": str(report.model_dir),
+        "version": report.version,
+        "instruments": list(ds.instruments),
+        **held,
+    }
 
 
 def train_config(kind: ModelKind, settings: ModelSettings) -> TrainConfig:
@@ -145,6 +191,10 @@ def train_config(kind: ModelKind, settings: ModelSettings) -> TrainConfig:
         learning_rate=settings.learning_rate,
         weight_decay=settings.weight_decay,
         hidden=settings.hidden,
+        residual=settings.residual,
+        gbdt_depth=settings.gbdt_depth,
+        gbdt_learning_rate=settings.gbdt_learning_rate,
+        gbdt_min_leaf=settings.gbdt_min_leaf,
     )
 
 
@@ -176,10 +226,15 @@ def choose_inputs(
 
 
 def evaluate_captures(
-    model_dir: Path, paths: Sequence[Path], market: Market, from_fraction: float = 0.0
+    model_dir: Path,
+    paths: Sequence[Path],
+    markets: Sequence[Market],
+    from_fraction: float | None = None,
+    settings: ModelSettings | None = None,
 ) -> dict[str, Any]:
-    """Scores a model artifact on raw captures (normalized on the fly), optionally only the samples after
-    `from_fraction` of the data's time span, against the baseline fitted at training time."""
+    """Scores a model artifact on raw captures (normalized on the fly) against the baseline fitted at
+    training time, on held-out samples only (see holdout.held_out), with bootstrap intervals."""
+    settings = settings or ModelSettings()
     loaded = load_model(model_dir)
     manifest = loaded.manifest
     spec = FeatureSpec.from_json_dict(manifest["feature_spec"])
@@ -188,17 +243,28 @@ def evaluate_captures(
         flat_band_ticks=float(manifest["label_spec"]["flat_band_ticks"]),
     )
     window = loaded.input_shape[0] if len(loaded.input_shape) == 2 else 1
-    ds = build_dataset(capture_frames(paths, market, spec, spec.tick_ns), label_spec, window, 1)
-    ds = ds.select(ds.ts >= time_cut(ds.ts, from_fraction))
+    ds = load_dataset(paths, markets, spec, label_spec, spec.tick_ns, window)
+    embargo_ns = max(label_spec.horizons_ms) * NS_PER_MS
+    scored = held_out(ds, manifest, embargo_ns, from_fraction)
+    ds = ds.select(scored.mask)
     probs = np.concatenate([loaded.predict(chunk) for chunk in np.array_split(ds.x, max(1, len(ds) // 4096))])
     table = np.asarray(manifest["baseline_table"], dtype=np.float64)
-    return horizon_report(probs.astype(np.float64), ds.y, ds.imbalance, table, loaded.horizons)
+    report = horizon_report(
+        probs.astype(np.float64),
+        ds.y,
+        ds.imbalance,
+        table,
+        loaded.horizons,
+        bootstrap_config(settings, spec.tick_ns),
+    )
+    counts = {name: int((ds.source == code).sum()) for code, name in enumerate(ds.instruments)}
+    return {"held_out": {"rule": scored.rule, "samples": counts}, **report, "warnings": scored.warnings}
 
 
 def _window(ds: Dataset, paths: Sequence[Path]) -> dict[str, Any]:
     if not len(ds):
         return {"n": 0, "files": [str(p) for p in paths]}
-    start, end = int(ds.ts[0]), int(ds.ts[-1])
+    start, end = int(ds.ts.min()), int(ds.ts.max())
     return {
         "start_ns": start,
         "end_ns": end,
@@ -207,3 +273,12 @@ def _window(ds: Dataset, paths: Sequence[Path]) -> dict[str, Any]:
         "n": len(ds),
         "files": [str(p) for p in paths],
     }
+
+
+def _windows(ds: Dataset) -> dict[str, dict[str, Any]]:
+    out = {}
+    for code, name in enumerate(ds.instruments):
+        ts = ds.ts[ds.source == code]
+        if len(ts):
+            out[name] = {"start_ns": int(ts.min()), "end_ns": int(ts.max()), "n": len(ts)}
+    return out

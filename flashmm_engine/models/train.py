@@ -15,7 +15,9 @@ from numpy.typing import NDArray
 from torch import nn
 
 from flashmm_engine.models.dataset import Dataset
+from flashmm_engine.models.metrics import fit_baseline
 from flashmm_engine.models.nets import N_CLASSES, ModelKind, ProbabilityModel, build_network
+from flashmm_engine.models.selection import single_thread
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,11 @@ class TrainConfig:
     learning_rate: float = 1e-3
     weight_decay: float = 1e-3
     hidden: int = 64
+    residual: bool = True
+    """Model on top of the baseline: the network's logits add to its log-probabilities."""
+    gbdt_depth: int = 3
+    gbdt_learning_rate: float = 0.1
+    gbdt_min_leaf: int = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,18 +54,37 @@ class TrainResult:
 
 
 def fit(
-    train: Dataset, val: Dataset, n_horizons: int, input_index: list[int], config: TrainConfig
+    train: Dataset,
+    val: Dataset,
+    n_horizons: int,
+    input_index: list[int],
+    config: TrainConfig,
+    baseline_column: int = 0,
 ) -> TrainResult:
-    """Trains on `train` (features: the full spec vector), reading only the `input_index` features."""
+    """Trains on `train` (features: the full spec vector), reading only the `input_index` features; a
+    residual model also reads column `baseline_column` (top-of-book imbalance) for its baseline offset."""
+    with single_thread():  # small batches: on a shared machine extra threads only contend
+        if config.kind == "gbdt":
+            from flashmm_engine.models.gbdt import fit_gbdt
+
+            return fit_gbdt(train, val, n_horizons, input_index, config, baseline_column)
+        return _fit_network(train, val, n_horizons, input_index, config, baseline_column)
+
+
+def _fit_network(
+    train: Dataset,
+    val: Dataset,
+    n_horizons: int,
+    input_index: list[int],
+    config: TrainConfig,
+    baseline_column: int,
+) -> TrainResult:
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     x_train, y_train = torch.from_numpy(train.x), torch.from_numpy(train.y)
     x_val, y_val = torch.from_numpy(val.x), torch.from_numpy(val.y)
-    index = torch.tensor(input_index, dtype=torch.long)
-    flat = x_train.index_select(-1, index).reshape(-1, len(input_index))
-    mean, std = flat.mean(dim=0), flat.std(dim=0).clamp_min(STD_FLOOR)
     network = build_network(config.kind, len(input_index), n_horizons, config.hidden)
-    model = ProbabilityModel(network, index, mean, std, n_horizons)
+    model = wrap(network, train, input_index, config, baseline_column)
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )
@@ -90,6 +116,21 @@ def fit(
     temperatures = calibrate_temperature(model, x_val, y_val)
     log.info("trained %s: %d epochs, best at %d, val loss %.4f", config.kind, epoch, best_epoch, best_loss)
     return TrainResult(model, epoch, best_loss, temperatures)
+
+
+def wrap(
+    network: nn.Module, train: Dataset, input_index: list[int], config: TrainConfig, baseline_column: int
+) -> ProbabilityModel:
+    """The exported module around a network: standardization from `train`, and for a residual model the
+    baseline's log-probabilities fitted on `train`."""
+    index = torch.tensor(input_index, dtype=torch.long)
+    flat = torch.from_numpy(train.x).index_select(-1, index).reshape(-1, len(input_index))
+    mean, std = flat.mean(dim=0), flat.std(dim=0).clamp_min(STD_FLOOR)
+    n_horizons = train.y.shape[1]
+    table = None
+    if config.residual:
+        table = torch.from_numpy(np.log(fit_baseline(train.imbalance, train.y)))
+    return ProbabilityModel(network, index, mean, std, n_horizons, table, baseline_column)
 
 
 def _loss(model: ProbabilityModel, x: torch.Tensor, y: torch.Tensor, loss_fn: nn.Module) -> float:

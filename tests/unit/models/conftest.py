@@ -17,7 +17,7 @@ from flashmm_engine.models.nets import ModelKind, ProbabilityModel
 from flashmm_engine.models.train import TrainConfig, TrainResult, fit
 
 SLICE = "spot_ethusdt_slice.raw.gz"
-INPUTS = ["imb_1", "imb_3", "imb_5", "microprice_offset_ticks"]
+INPUTS = ["imb_1", "imb_3", "imb_5", "microprice_offset_spread"]
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
@@ -9,8 +13,12 @@ import pytest
 from click.testing import CliRunner
 
 from flashmm_engine import cli as cli_module
+from flashmm_engine.config.models import ModelSettings
+from flashmm_engine.features.batch import FeatureFrame
+from flashmm_engine.models.crossval import crossval_frames
 from flashmm_engine.models.registry import ModelRegistry
 
+CLI_TIMEOUT_S = 120
 METRICS = {"accuracy", "baseline_accuracy", "log_loss", "baseline_log_loss", "brier"}
 
 
@@ -38,7 +46,7 @@ def test_train_then_evaluate_then_bench(
     assert manifest["input_features"] == selection["features"] and selection["groups"]
     assert manifest["validation"]["mirror_augment"] == selection["mirror_augment"]
     assert selection["inner_val_log_loss"] < selection["steps"][0]["inner_val_log_loss"]
-    assert set(manifest["timings_s"]) == {"normalize+features", "selection", "training"}
+    assert set(manifest["timings_s"]) == {"normalize+features", "selection+training"}
     for phase in ("normalize+features done", "selection: best addition", "trained mlp"):
         assert phase in trained.stderr  # progress on stderr, stdout keeps the one JSON object
 
@@ -60,7 +68,79 @@ def test_train_then_evaluate_then_bench(
     for name, metrics in report["horizons"].items():
         assert metrics["log_loss"] == pytest.approx(result["horizons"][name]["log_loss"], abs=1e-5)
 
+    # by default only samples outside the training window are scored, with intervals on every figure
+    default = runner.invoke(cli_module.cli, ["model", "evaluate", str(model_dir), "--data", str(slice_path)])
+    assert default.exit_code == 0, default.output
+    held = orjson.loads(default.stdout)
+    end_ns = manifest["training_windows"]["binance-spot:ETHUSDT"]["end_ns"]
+    assert 0 < held["n"] <= report["n"] and held["warnings"] == []
+    assert "outside" in held["held_out"]["rule"] and end_ns > 0
+    for metrics in held["horizons"].values():
+        for metric in ("accuracy", "log_loss", "brier"):
+            low, high = metrics[f"{metric}_diff_ci"]
+            assert low <= metrics[f"{metric}_diff"] <= high
+            assert metrics["beats_baseline"][metric] == (low > 0 if metric == "accuracy" else high < 0)
+
+    # an instrument the model never saw: scored in full, with a warning on stderr and in the JSON
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(model_dir, elsewhere)
+    manifest["training_windows"] = {"binance-usdm:ETHUSDT": manifest["training_windows"].popitem()[1]}
+    (elsewhere / "manifest.json").write_bytes(orjson.dumps(manifest))
+    other = runner.invoke(cli_module.cli, ["model", "evaluate", str(elsewhere), "--data", str(slice_path)])
+    assert other.exit_code == 0, other.output
+    warned = orjson.loads(other.stdout)
+    assert warned["warnings"] == [
+        "model was trained on binance-usdm:ETHUSDT; it meets binance-spot:ETHUSDT, "
+        "which it was not trained on"
+    ]
+    assert warned["warnings"][0] in other.stderr
+    assert warned["n"] > held["n"]  # all of it: none of this instrument was training data
+
     bench = runner.invoke(cli_module.cli, ["bench", "inference", str(model_dir), "--calls", "500"])
     assert bench.exit_code == 0, bench.output
     timing = orjson.loads(bench.stdout)
     assert timing["calls"] == 500 and 0 < timing["p50_us"] <= timing["p99_us"]
+    assert 0 < timing["cpu_p99_us"]
+
+
+@pytest.mark.slow
+def test_crossval_leaves_each_instrument_out(slice_frames: list[FeatureFrame]) -> None:
+    """The slice and a copy of it as another instrument a day later (the features are scale-free, so
+    rescaled sizes or prices would give the same frame)."""
+    [frame] = slice_frames
+    day = 86_400 * 10**9
+    other = dataclasses.replace(
+        frame,
+        market="test:OTHER",
+        ts=frame.ts + day,
+        mid_ts=frame.mid_ts + day,
+        last_event_ts=frame.last_event_ts + day,
+    )
+    settings = ModelSettings(
+        max_epochs=3,
+        sample_ms=200,
+        bootstrap_reps=200,
+        input_features=["imb_1", "imb_3", "microprice_offset_spread"],
+    )
+    report = crossval_frames([frame, other], ["logreg", "gbdt"], settings, 0.7)
+    assert [f["held_out"] for f in report["folds"]] == ["binance-spot:ETHUSDT", "test:OTHER"]
+    for fold in report["folds"]:
+        assert fold["train_instruments"] == [i for i in report["instruments"] if i != fold["held_out"]]
+        assert set(fold["models"]) == {"logreg", "logreg+residual", "gbdt", "gbdt+residual"}
+        inner = {name: m["inner_val_log_loss"] for name, m in fold["models"].items()}
+        assert fold["chosen"] == min(inner, key=lambda name: inner[name])
+        assert 0 < fold["n_test"] < 0.35 * len(frame.ts)  # the held-out instrument after the time cut
+    assert len(report["table"]) == 2 * 4 * 4  # folds x models x horizons
+    assert sum(row["chosen"] for row in report["table"]) == 2 * 4
+
+
+def test_crossval_refuses_a_single_instrument(slice_path: Path) -> None:
+    flashmm = Path(sys.executable).parent / "flashmm"
+    args = [str(flashmm), "model", "crossval", "--models", "logreg", "--data", str(slice_path)]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=CLI_TIMEOUT_S, check=False)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines()[-1] == (
+        "flashmm: leave-one-instrument-out needs captures of two or more instruments; "
+        "found ['binance-spot:ETHUSDT']"
+    )

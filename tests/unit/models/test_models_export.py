@@ -21,7 +21,7 @@ LATENCY_SMOKE_LIMIT_US = 2_000.0
 """Loose on purpose: CI machines are shared; the 200 us budget is measured by `flashmm bench inference`."""
 
 
-@pytest.mark.parametrize("kind", ["logreg", "mlp", "seq"])
+@pytest.mark.parametrize("kind", ["logreg", "mlp", "seq", "gbdt"])
 def test_scripted_matches_eager(
     kind: ModelKind, tmp_path: Path, slice_dataset: Dataset, slice_frames: list[FeatureFrame]
 ) -> None:

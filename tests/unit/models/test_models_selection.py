@@ -23,7 +23,7 @@ from flashmm_engine.models.selection import (
 EMBARGO_NS = 1_000_000_000
 NAMES = FeatureSpec().names()
 SETTINGS = ModelSettings(selection_max_samples=2_000, selection_min_gain=0.01)
-PLANTED = "vwap_offset_ticks_5000ms"
+PLANTED = "vwap_offset_spread_5000ms"
 """Planted signals use a direction-like (odd) feature: mirror augmentation flips it with the label."""
 TICK_NS = FeatureSpec().tick_ns
 
@@ -34,7 +34,7 @@ def test_every_feature_is_in_exactly_one_group() -> None:
         groups = feature_groups(names)
         assert sorted(i for cols in groups.values() for i in cols) == list(range(len(names)))
     assert [NAMES[i] for i in groups["imbalance"]] == ["imb_1", "imb_3", "imb_5", "imb_10"]
-    assert "ref_ret_1000ms_bps" in [names[i] for i in groups["reference"]]
+    assert "ref_ret_1000ms_z" in [names[i] for i in groups["reference"]]
     with pytest.raises(ValueError, match="no selection group"):
         feature_groups([*NAMES, "mystery"])
 

@@ -11,6 +11,7 @@ import torch
 from flashmm_engine.features.labels import DOWN, FLAT, UP
 from flashmm_engine.features.spec import FeatureSpec
 from flashmm_engine.models.dataset import Dataset, mirrored
+from flashmm_engine.models.holdout import split_by_time
 from flashmm_engine.models.metrics import (
     baseline_accuracy,
     baseline_probs,
@@ -19,7 +20,6 @@ from flashmm_engine.models.metrics import (
     fit_baseline,
     log_loss,
 )
-from flashmm_engine.models.pipeline import split_by_time
 from tests.unit.models.conftest import train_small
 
 
