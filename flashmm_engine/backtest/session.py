@@ -14,8 +14,8 @@ from typing import Protocol
 
 from flashmm_engine.backtest.report import BacktestReport
 from flashmm_engine.service.clock import ManualClock
-from flashmm_engine.strategy.base import BookTop, Strategy
-from flashmm_engine.types import CancelRequest, OrderRequest, VenueEvent
+from flashmm_engine.strategy.base import Strategy
+from flashmm_engine.types import BookTop, CancelRequest, OrderRequest, VenueEvent
 from flashmm_engine.venues.sim.latency import Latency
 from flashmm_engine.venues.sim.matching import Events
 

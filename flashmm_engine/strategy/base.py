@@ -8,19 +8,10 @@ asked to decide every `decision_interval_ns` with the current top of book.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 from flashmm_engine.service.clock import Clock
-from flashmm_engine.types import CancelRequest, OrderRequest, VenueEvent
-
-
-@dataclass(frozen=True, slots=True)
-class BookTop:
-    bid_price: int
-    bid_size: int
-    ask_price: int
-    ask_size: int
+from flashmm_engine.types import BookTop, CancelRequest, OrderRequest, VenueEvent
 
 
 class OrderSink(Protocol):

@@ -10,9 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flashmm_engine.service.clock import Clock
-from flashmm_engine.strategy.base import BookTop, OrderSink
+from flashmm_engine.strategy.base import OrderSink
 from flashmm_engine.strategy.orders import OrderTracker
-from flashmm_engine.types import NS_PER_MS, CancelRequest, OrderRequest, Side, TimeInForce, VenueEvent
+from flashmm_engine.types import (
+    NS_PER_MS,
+    BookTop,
+    CancelRequest,
+    OrderRequest,
+    Side,
+    TimeInForce,
+    VenueEvent,
+)
 
 
 @dataclass(frozen=True, slots=True)

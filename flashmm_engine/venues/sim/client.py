@@ -10,6 +10,7 @@ import asyncio
 import itertools
 import logging
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from flashmm_engine.service.backoff import Backoff
 from flashmm_engine.service.tasks import TaskTracker
+from flashmm_engine.telemetry.bad_input import BadInputCounter
 from flashmm_engine.types import (
     BookDelta,
     BookSnapshot,
@@ -42,16 +44,30 @@ CONNECT_TIMEOUT_S = 5.0
 REQUEST_TIMEOUT_S = 5.0
 CLOSE_TIMEOUT_S = 2.0
 MAX_MESSAGE_BYTES = 10_000_000
+SNAPSHOT_ATTEMPTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSnapshot:
+    seq: int
+    positions: dict[str, int]
+    balances: dict[str, Decimal]
 
 
 class SimVenueClient:
-    def __init__(self, url: str, api_key: SecretStr, backoff: Backoff | None = None) -> None:
+    def __init__(
+        self, url: str, api_key: SecretStr, backoff: Backoff | None = None, resume_after: int = 0
+    ) -> None:
+        """`resume_after` is the last private-event sequence already applied (e.g. kept in a ledger): the
+        venue replays only the events after it."""
         self.url = url
         self._key = api_key
         self._backoff = backoff or Backoff()
         self._ws: ClientConnection | None = None
-        self._last_seq = 0
-        self._events: asyncio.Queue[VenueEvent] = asyncio.Queue()
+        self._last_seq = resume_after
+        self.delivered_seq = resume_after
+        """Sequence of the event `events()` yielded last: everything up to it has been handed out."""
+        self._events: asyncio.Queue[tuple[int, VenueEvent]] = asyncio.Queue()
         self._market: asyncio.Queue[MarketEvent] = asyncio.Queue()
         self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._ids = itertools.count(1)
@@ -60,6 +76,7 @@ class SimVenueClient:
         self.specs: dict[str, MarketSpec] = {}
         self.account: str | None = None
         self.reconnects = 0
+        self.bad_input = BadInputCounter(log)
 
     # --- Venue protocol ---
 
@@ -92,9 +109,30 @@ class SimVenueClient:
         reply = await self._request({"op": "positions"})
         return {market: int(lots) for market, lots in reply["positions"].items()}
 
+    async def snapshot(self) -> AccountSnapshot:
+        """Positions and balances as of one private-event sequence: comparable with a ledger that has
+        applied exactly the events up to `seq`."""
+        for _ in range(SNAPSHOT_ATTEMPTS):
+            positions = await self._request({"op": "positions"})
+            balances = await self._request({"op": "balances"})
+            if positions.get("seq") == balances.get("seq") and isinstance(positions.get("seq"), int):
+                return AccountSnapshot(
+                    positions["seq"],
+                    {market: int(lots) for market, lots in positions["positions"].items()},
+                    {asset: Decimal(amount) for asset, amount in balances["balances"].items()},
+                )
+        raise VenueError(f"no consistent account snapshot in {SNAPSHOT_ATTEMPTS} attempts")
+
     async def events(self) -> AsyncIterator[VenueEvent]:
         while True:
-            yield await self._events.get()
+            seq, event = await self._events.get()
+            self.delivered_seq = seq
+            yield event
+
+    @property
+    def undelivered(self) -> int:
+        """Events received but not yet handed out by `events()`."""
+        return self._events.qsize()
 
     async def market_data(self) -> AsyncIterator[MarketEvent]:
         while True:
@@ -130,7 +168,7 @@ class SimVenueClient:
         if resuming:
             self.reconnects += 1
         for msg in handshake:
-            self._on_message(msg)
+            self._on_checked(msg)
 
     async def _handshake(self, ws: ClientConnection) -> list[dict[str, Any]]:
         auth = {"op": "auth", "key": self._key.get_secret_value(), "last_seq": self._last_seq}
@@ -151,7 +189,7 @@ class SimVenueClient:
             assert ws is not None
             try:
                 async for raw in ws:
-                    self._on_message(orjson.loads(raw))
+                    self._on_raw(raw)
             except ConnectionClosed:
                 pass
             self._ws = None
@@ -195,13 +233,37 @@ class SimVenueClient:
         finally:
             self._pending.pop(request_id, None)
 
+    def _on_raw(self, raw: str | bytes) -> None:
+        """One message off the wire; a malformed one is counted and dropped, never fatal to the reader."""
+        try:
+            msg = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            self.bad_input.record("malformed_venue_message", f"not JSON: {exc}")
+            return
+        self._on_checked(msg)
+
+    def _on_checked(self, msg: Any) -> None:
+        try:
+            if not isinstance(msg, dict):
+                raise ValueError("a message must be a JSON object")
+            self._on_message(msg)
+        except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
+            self.bad_input.record("malformed_venue_message", f"{type(exc).__name__}: {exc}")
+
     def _on_message(self, msg: dict[str, Any]) -> None:
         kind = msg.get("type")
         if kind == "event":
-            if msg["seq"] <= self._last_seq:
+            seq = msg["seq"]
+            if not isinstance(seq, int):
+                raise ValueError(f"event seq {seq!r} is not an integer")
+            if seq <= self._last_seq:
                 return  # already seen before a reconnect
-            self._last_seq = msg["seq"]
-            self._events.put_nowait(decode_event(msg["event"]))
+            event = decode_event(msg["event"])
+            if seq != self._last_seq + 1:
+                # a gap means events were lost between venue and client: say so loudly
+                log.error("sim venue event gap: got seq %d after %d", seq, self._last_seq)
+            self._last_seq = seq
+            self._events.put_nowait((seq, event))
         elif kind in ("open_orders", "balances", "positions"):
             future = self._pending.get(msg.get("id", -1))
             if future is not None and not future.done():
@@ -213,8 +275,8 @@ class SimVenueClient:
                     name, Decimal(m["tick_size"]), Decimal(m["lot_size"]), m["base"], m["quote"]
                 )
         elif kind in ("snapshot", "depth", "trade", "top"):
-            for event in _market_events(msg):
-                self._market.put_nowait(event)
+            for market_event in _market_events(msg):
+                self._market.put_nowait(market_event)
         elif kind == "error":
             log.warning("sim venue error: %s: %s", msg.get("reason"), msg.get("detail"))
 

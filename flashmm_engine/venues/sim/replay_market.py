@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import math
 
-from flashmm_engine.strategy.base import BookTop
-from flashmm_engine.types import CancelRequest, OrderRequest, RejectReason, Side, TimeInForce
+from flashmm_engine.types import BookTop, CancelRequest, OrderRequest, RejectReason, Side, TimeInForce
 from flashmm_engine.venues.sim.book import RestingOrder
 from flashmm_engine.venues.sim.columns import ASK_LEVEL, BID_LEVEL, LEVEL, TRADE_EVENT, EventColumns
 from flashmm_engine.venues.sim.matching import Events, MatchingEngine

@@ -108,6 +108,9 @@ class SimVenueServer:
             if conn.account == account:
                 conn.send(message)
 
+    def event_seq(self, account: str) -> int:
+        return len(self._logs.get(account, ()))
+
     def replay_since(self, conn: Connection, last_seq: int) -> int:
         assert conn.account is not None
         log_ = self._logs[conn.account]

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from flashmm_engine.config.sim import SimSettings
-from flashmm_engine.strategy.base import BookTop
-from flashmm_engine.types import CancelRequest, MarketSpec, OrderRequest, Side
+from flashmm_engine.types import BookTop, CancelRequest, MarketSpec, OrderRequest, Side
 from flashmm_engine.venues.sim.market_config import SimMarket
 from flashmm_engine.venues.sim.matching import Events, MatchingEngine
 from flashmm_engine.venues.sim.synthetic import SyntheticParams
