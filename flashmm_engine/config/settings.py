@@ -6,6 +6,7 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from flashmm_engine.config.control import ControlSettings
+from flashmm_engine.config.engine import EngineSettings
 from flashmm_engine.config.marketdata import BinanceSettings, RecorderSettings
 from flashmm_engine.config.models import ModelSettings
 from flashmm_engine.config.sei import SeiSettings
@@ -35,6 +36,7 @@ class Settings(BaseSettings):
     models: ModelSettings = Field(default_factory=ModelSettings)
     sei: SeiSettings = Field(default_factory=SeiSettings)
     sim: SimSettings = Field(default_factory=SimSettings)
+    engine: EngineSettings = Field(default_factory=EngineSettings)
 
 
 def load_settings() -> Settings:
