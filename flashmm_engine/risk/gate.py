@@ -106,7 +106,9 @@ class RiskGate:
 
     def approve(self, view: MarketView, places: Sequence[Quote]) -> list[Quote]:
         """The new orders that pass the worst-case position, notional, state and rate checks, in order."""
-        assert view.top is not None, "approve runs only after screen passed"
+        if not places:
+            return []
+        assert view.top is not None, "places exist only for targets that passed screen"
         lim = self.limits
         exposure = {Side.BUY: 0, Side.SELL: 0}
         for order in view.working:

@@ -56,6 +56,7 @@ def limits_for(
     max_drawdown_quote: Decimal | None = None,
     max_position_lots: int | None = None,
     max_order_lots: int = 1_000_000,
+    stale_feed_ns: int = 1_000 * NS_PER_MS,
 ) -> RiskLimits:
     """Limits from config values in quote currency (Decimal ends here); rates and ages keep defaults."""
 
@@ -68,4 +69,5 @@ def limits_for(
         max_order_lots=max_order_lots,
         max_daily_loss=units(max_daily_loss_quote),
         max_drawdown=units(max_drawdown_quote),
+        stale_feed_ns=stale_feed_ns,
     )

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from flashmm_engine.backtest.run import BacktestOptions, backtest_tables, run_columns
+from flashmm_engine.backtest.run import BacktestOptions, backtest_tables
 from flashmm_engine.backtest.synthetic_run import backtest_synthetic
 from flashmm_engine.config.sim import SimSettings
 from flashmm_engine.marketdata.normalize import NormalizedTables, load_capture
-from flashmm_engine.venues.sim.columns import merge_tables
 
 REQUIRED = {
     "events",
@@ -54,19 +53,16 @@ def test_replay_backtest_is_deterministic_and_consistent(usdm: NormalizedTables)
 
 
 def test_the_queue_model_matters(usdm: NormalizedTables) -> None:
-    columns = merge_tables(usdm)
     fills = {
-        queue: run_columns(columns, usdm.spec, BacktestOptions(half_spread_ticks=0, queue=queue))["fills"]
+        queue: backtest_tables(usdm, BacktestOptions(half_spread_ticks=0, queue=queue))["fills"]
         for queue in ("risk-averse", "power:2")
     }
     assert fills["power:2"] > fills["risk-averse"] > 0
 
 
 def test_order_and_feed_latency_change_the_outcome(usdm: NormalizedTables) -> None:
-    columns = merge_tables(usdm)
-
     def fills(**kw: str) -> tuple[int, float]:
-        result = run_columns(columns, usdm.spec, BacktestOptions(half_spread_ticks=0, **kw))  # type: ignore[arg-type]
+        result = backtest_tables(usdm, BacktestOptions(half_spread_ticks=0, **kw))  # type: ignore[arg-type]
         return result["fills"], result["pnl"]
 
     assert fills(order_latency="1") != fills(order_latency="150")

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from flashmm_engine.config.sim import SimSettings
-from flashmm_engine.types import BookTop, CancelRequest, MarketSpec, OrderRequest, Side
+from flashmm_engine.types import MarketSpec
 from flashmm_engine.venues.sim.market_config import SimMarket
-from flashmm_engine.venues.sim.matching import Events, MatchingEngine
 from flashmm_engine.venues.sim.synthetic import SyntheticParams
 
 
@@ -13,7 +12,8 @@ def sim_spec(settings: SimSettings) -> MarketSpec:
     return MarketSpec(settings.symbol, settings.tick_size, settings.lot_size, settings.base, settings.quote)
 
 
-def sim_market(settings: SimSettings) -> SimMarket:
+def cash_sim_market(settings: SimSettings) -> SimMarket:
+    """The sim venue's market: cash accounts, no short selling, balances checked (unlike a backtest's)."""
     return SimMarket(sim_spec(settings), settings.maker_fee_ppm, settings.taker_fee_ppm, allow_short=False)
 
 
@@ -28,24 +28,3 @@ def synthetic_params(settings: SimSettings) -> SyntheticParams:
         jump_mean_ticks=syn.jump_mean_ticks,
         imbalance_feedback=syn.imbalance_feedback,
     )
-
-
-class EngineExchange:
-    """The synthetic mode's exchange: our orders meet the agents' orders in the engine (true L3 FIFO)."""
-
-    def __init__(self, engine: MatchingEngine, market: str) -> None:
-        self.engine = engine
-        self.market = market
-
-    def submit(self, account: str, req: OrderRequest, ts: int) -> Events:
-        return self.engine.submit(account, req, ts)
-
-    def cancel(self, account: str, req: CancelRequest, ts: int) -> Events:
-        return self.engine.cancel(account, req, ts)
-
-    def top(self) -> BookTop | None:
-        bid, ask = self.engine.best_bid(self.market), self.engine.best_ask(self.market)
-        if bid is None or ask is None:
-            return None
-        size = self.engine.level_size
-        return BookTop(bid, size(self.market, Side.BUY, bid), ask, size(self.market, Side.SELL, ask))
