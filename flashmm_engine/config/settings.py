@@ -12,6 +12,7 @@ from flashmm_engine.config.models import ModelSettings
 from flashmm_engine.config.sei import SeiSettings
 from flashmm_engine.config.services import DatabaseSettings, RedisSettings, TelemetrySettings
 from flashmm_engine.config.sim import SimSettings
+from flashmm_engine.config.trading import QuotingSettings, RiskSettings
 
 
 class ConfigError(RuntimeError):
@@ -37,6 +38,8 @@ class Settings(BaseSettings):
     sei: SeiSettings = Field(default_factory=SeiSettings)
     sim: SimSettings = Field(default_factory=SimSettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
+    quoting: QuotingSettings = Field(default_factory=QuotingSettings)
+    risk: RiskSettings = Field(default_factory=RiskSettings)
 
 
 def load_settings() -> Settings:
