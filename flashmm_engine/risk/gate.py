@@ -56,11 +56,12 @@ class RiskGate:
         return self.set_state(state, reason, now_ns)
 
     def on_equity(self, equity: int, now_ns: int) -> None:
-        """Mark-to-market equity (notional units): daily loss halts, drawdown from the peak reduces."""
+        """Mark-to-market equity (notional units): the day's loss halts, a drawdown from the day's peak
+        reduces; both clear at the next UTC day."""
         day = now_ns // NS_PER_DAY
         if day != self._day:
-            self._day, self._day_start_equity = day, equity
-            if self.state.reason == "daily_loss":
+            self._day, self._day_start_equity, self._peak_equity = day, equity, equity
+            if self.state.reason in ("daily_loss", "drawdown"):
                 self.set_state(TradingState.ACTIVE, "new_day", now_ns)
         self._peak_equity = equity if self._peak_equity is None else max(self._peak_equity, equity)
         lim = self.limits
@@ -135,10 +136,10 @@ class RiskGate:
         return approved
 
     def _position_refusal(self, view: MarketView, quote: Quote, worst: int) -> str | None:
-        if (self.state.state is TradingState.REDUCING and worst * view.position < 0) or (
-            self.state.state is TradingState.REDUCING and abs(worst) >= abs(view.position)
-        ):
-            return "reducing"
+        if self.state.state is TradingState.REDUCING:
+            direction = 1 if view.position > 0 else -1
+            if view.position == 0 or not 0 <= worst * direction < abs(view.position):
+                return "reducing"  # even with every same-side order filled, the position must shrink
         lim = self.limits
         if lim.max_position_lots is not None and abs(worst) > lim.max_position_lots:
             return "max_position"

@@ -22,7 +22,7 @@ class RiskLimits:
     max_daily_loss: int | None = None
     """Notional units; a loss beyond it halts the market until the next UTC day (or a resume)."""
     max_drawdown: int | None = None
-    """Notional units below the equity peak; beyond it the market only reduces."""
+    """Notional units below the day's equity peak; beyond it the market only reduces until the next day."""
     max_orders_per_s: int = 50
     max_orders_per_min: int = 1_500
     price_band_bps: int = 500
