@@ -46,6 +46,10 @@ class LedgerJournal:
             self.failed_writes += 1
             log.error("ledger write failed", exc_info=exc)
 
+    def executor_submit(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> Future[R]:
+        """Queue a write and get its concurrent future (for callers outside the event loop)."""
+        return self._executor.submit(fn, *args, **kwargs)
+
     async def flush(self, timeout_s: float = FLUSH_TIMEOUT_S) -> None:
         """Wait until every write queued before this call is committed."""
         await asyncio.wait_for(self.call(lambda: None), timeout_s)

@@ -97,6 +97,16 @@ class SimVenueClient:
         payload = [{"client_id": c.client_id, "market": c.market} for c in cancels]
         await self._send({"op": "cancel", "cancels": payload})
 
+    async def batch(self, cancels: Sequence[CancelRequest], orders: Sequence[OrderRequest]) -> None:
+        """Cancels then places in one message: a market's whole cycle as one venue batch."""
+        await self._send(
+            {
+                "op": "batch",
+                "cancels": [{"client_id": c.client_id, "market": c.market} for c in cancels],
+                "orders": [encode_order(o, self.specs[o.market]) for o in orders],
+            }
+        )
+
     async def open_orders(self, market: str | None = None) -> list[OpenOrder]:
         reply = await self._request({"op": "open_orders", "market": market})
         return [decode_open_order(o) for o in reply["orders"]]
