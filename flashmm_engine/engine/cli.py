@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -64,6 +65,12 @@ def run(config: Path | None, markets: str | None) -> None:
 
     runtime = EngineRuntime(settings, parse_markets(markets, settings))
     asyncio.run(_run(runtime))
+    # Orders are cancelled, the ledger is flushed and closed: skip the interpreter's teardown (garbage
+    # collecting every module takes seconds on a loaded machine) so SIGTERM-to-exit stays within budget.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 async def _run(runtime: EngineRuntime) -> None:

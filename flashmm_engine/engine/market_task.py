@@ -14,7 +14,9 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
+
+from numpy.typing import NDArray
 
 from flashmm_engine.config.engine import EngineSettings
 from flashmm_engine.engine.cadence import grid_ticks, period_ns
@@ -25,6 +27,7 @@ from flashmm_engine.features.state import FeatureState
 from flashmm_engine.ledger.journal import LedgerJournal
 from flashmm_engine.ledger.store import Holdings, OrderUpdate
 from flashmm_engine.service.tasks import TaskTracker
+from flashmm_engine.strategy.prediction import ModelPredictor
 from flashmm_engine.types import (
     Ack,
     BookTop,
@@ -32,6 +35,7 @@ from flashmm_engine.types import (
     FeedView,
     Fill,
     OrderStatus,
+    Prediction,
     QuoteBatch,
     Reject,
     RiskState,
@@ -39,9 +43,6 @@ from flashmm_engine.types import (
     VenueEvent,
 )
 from flashmm_engine.venues.base import VenueError
-
-if TYPE_CHECKING:
-    from flashmm_engine.engine.inference import ModelInference
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ class MarketRunner:
         link: MarketLink,
         core: TradingCore,
         features: FeatureState,
-        inference: ModelInference | None,
+        inference: ModelPredictor | None,
         journal: LedgerJournal,
         settings: EngineSettings,
     ) -> None:
@@ -223,9 +224,7 @@ class MarketRunner:
             features = tuple(float(v) for v in vector)
             volatility = fs.ewm[0].vol_per_sqrt_s(sample_ts) if fs.ewm else None
             if self.inference is not None:
-                prediction, elapsed = self.inference.predict(vector, now_ns, top.mid_x2)
-                if elapsed:
-                    self.stats.inference_ns.add(elapsed)
+                prediction = self._predict(vector, top.mid_x2, now_ns)
         return FeedView(
             self.market,
             now_ns,
@@ -239,6 +238,18 @@ class MarketRunner:
             prediction,
             volatility,
         )
+
+    def _predict(self, vector: NDArray[Any], mid_x2: int, now_ns: int) -> Prediction | None:
+        assert self.inference is not None
+        try:
+            prediction = self.inference.predict(vector, mid_x2, now_ns)
+        except (RuntimeError, ValueError) as exc:
+            self.stats.model_errors += 1
+            self.features.bad_input.record("model_error", f"{type(exc).__name__}: {exc}")
+            return None
+        if prediction is not None:
+            self.stats.inference_ns.add(prediction.inference_ns)
+        return prediction
 
     def _top(self) -> BookTop | None:
         fs = self.features

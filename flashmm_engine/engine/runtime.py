@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flashmm_engine.config.settings import Settings
-from flashmm_engine.engine.build import build_core
-from flashmm_engine.engine.cadence import period_ns
 from flashmm_engine.engine.links import MarketLink, connect_sim
 from flashmm_engine.engine.market_task import MarketRunner
 from flashmm_engine.engine.reconcile import (
@@ -24,18 +22,20 @@ from flashmm_engine.engine.reconcile import (
     reconcile_periodically,
 )
 from flashmm_engine.engine.sequences import PrefetchingSequenceStore
-from flashmm_engine.errors import InputError
-from flashmm_engine.execution.client_ids import DEFAULT_BLOCK
+from flashmm_engine.errors import CommandFailed, InputError
+from flashmm_engine.execution.client_ids import DEFAULT_BLOCK, ClientIdSource
+from flashmm_engine.execution.wiring import core_from_settings
 from flashmm_engine.features.spec import FeatureSpec
 from flashmm_engine.features.state import FeatureState
 from flashmm_engine.ledger.journal import LedgerJournal
 from flashmm_engine.ledger.store import Ledger
+from flashmm_engine.service.backoff import Backoff
 from flashmm_engine.service.clock import WallClock
 from flashmm_engine.service.tasks import TaskTracker
+from flashmm_engine.strategy.prediction import ModelPredictor
 from flashmm_engine.venues.base import VenueError
 
 if TYPE_CHECKING:  # torch is imported only when a model is configured: it costs seconds at start
-    from flashmm_engine.engine.inference import ModelInference
     from flashmm_engine.models.loader import LoadedModel
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 SHUTDOWN_CANCEL_S = 2.5
 SHUTDOWN_SETTLE_S = 1.0
 TASK_STOP_S = 0.5
+CONNECT_BACKOFF_MAX_S = 2.0
 
 LinkFactory = Callable[[str, int], Awaitable[MarketLink]]
 """(market, resume_after) -> a connected link; resume_after is the ledger's last applied event."""
@@ -79,6 +80,9 @@ class EngineRuntime:
         url = self.engine.ledger_url or self.settings.database.url
         ledger = await asyncio.to_thread(Ledger, url)
         self.journal = journal = LedgerJournal(ledger)
+        journal.submit(
+            ledger.record_event, self.engine.instance_id, "engine_starting", {"markets": self.markets}
+        )
         try:
             store = PrefetchingSequenceStore(journal, self.engine.instance_id, DEFAULT_BLOCK)
             await asyncio.to_thread(store.prime)
@@ -119,13 +123,11 @@ class EngineRuntime:
         journal = self.journal
         assert journal is not None
         cursor = await journal.call(journal.ledger.cursor, self.engine.instance_id, self.venue_id(market))
-        link = await self._connect(market, cursor)
-        core = build_core(link.spec, self.engine, store, WallClock(), self.model is not None)
-        inference: ModelInference | None = None
-        if self.model is not None:
-            from flashmm_engine.engine.inference import ModelInference
-
-            inference = ModelInference(self.model, period_ns(self.engine.cycle_hz))
+        link = await self._connect_with_retry(market, cursor)
+        ids = ClientIdSource(self.engine.instance_id, store)
+        s = self.settings
+        core = core_from_settings(link.spec, WallClock(), s.quoting, s.risk, ids, self.model is not None)
+        inference = ModelPredictor.from_loaded(self.model) if self.model is not None else None
         runner = MarketRunner(
             link, core, FeatureState(FeatureSpec(), market), inference, journal, self.engine
         )
@@ -142,6 +144,21 @@ class EngineRuntime:
         self.tasks.spawn(runner.run_cycles(stop), f"{market}:cycles")
         self.tasks.spawn(reconcile_periodically(runner, stop), f"{market}:reconcile")
         return runner
+
+    async def _connect_with_retry(self, market: str, cursor: int) -> MarketLink:
+        """The venue may start after the engine (supervisord starts both): retry until the start timeout."""
+        backoff = Backoff(max_s=CONNECT_BACKOFF_MAX_S)
+        deadline = time.monotonic() + self.engine.start_timeout_s
+        while True:
+            try:
+                return await self._connect(market, cursor)
+            except VenueError as exc:
+                if time.monotonic() > deadline:
+                    raise CommandFailed(
+                        f"{market}: no venue connection within the start timeout ({exc})"
+                    ) from None
+                log.warning("%s: venue not reachable yet: %s", market, exc)
+                await asyncio.sleep(backoff.next_delay())
 
     async def _shutdown(self) -> None:
         started = time.monotonic()
@@ -173,6 +190,19 @@ class EngineRuntime:
                 await runner.send(batch)
             remaining = await cancel_our_open_orders(runner, time.monotonic() + SHUTDOWN_CANCEL_S)
             settled = await compare(runner, time.monotonic() + SHUTDOWN_SETTLE_S)
-            runner.record("shutdown", late_cancels=remaining, ledger_agrees=settled is None, problem=settled)
+            stats = runner.stats
+            runner.record(
+                "shutdown",
+                late_cancels=remaining,
+                ledger_agrees=settled is None,
+                problem=settled,
+                cycles=stats.cycles,
+                missed_cycles=stats.missed_cycles,
+                batches=stats.batches,
+                fills=stats.fills_recorded,
+                duplicate_fills=stats.duplicate_fills,
+                book_messages=stats.book_messages,
+                bad_input=dict(runner.core.bad_input.counts),
+            )
         except (ReconcileFailed, VenueError) as exc:
             runner.alert("shutdown_incomplete", str(exc))

@@ -53,3 +53,4 @@ class RuntimeStats:
     duplicate_fills: int = 0
     alerts: Counter[str] = field(default_factory=Counter)
     send_errors: int = 0
+    model_errors: int = 0
