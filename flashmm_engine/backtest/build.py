@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +21,7 @@ from flashmm_engine.strategy.fixed_spread import FixedSpreadParams, FixedSpreadQ
 from flashmm_engine.strategy.ml_skew import SkewParams
 from flashmm_engine.strategy.prediction import ModelPredictor
 from flashmm_engine.strategy.quoter import Quoter
-from flashmm_engine.types import NS_PER_MS, MarketSpec
+from flashmm_engine.types import NS_PER_MS, MarketSpec, TargetQuotes
 from flashmm_engine.venues.sim.latency import ConstantLatency, Latency, parse_latency
 from flashmm_engine.venues.sim.market_config import SimMarket
 
@@ -42,6 +43,7 @@ class BacktestOptions:
     base: BaseModel = "as"
     gamma: float = 0.05
     horizon_s: float = 1.0
+    min_spread_ticks: int = 1
     model_dir: Path | None = None
     max_notional_quote: Decimal = DEFAULT_MAX_NOTIONAL_QUOTE
     stale_feed_ms: int = 1_000
@@ -55,6 +57,9 @@ class BacktestOptions:
     maker_fee_ppm: int = 0
     taker_fee_ppm: int = 0
     seed: int = 0
+    book_feed: bool = False
+    """mm only: quote on the exchange's own book (as a venue publishes it) instead of the replayed
+    FeatureState (no features, no model, no calibration trades)."""
     from_fraction: float = 0.0
     """Trade only after this fraction of the capture's time span (the market is replayed from its start)."""
 
@@ -73,12 +78,23 @@ def build_quoter(spec: MarketSpec, opts: BacktestOptions) -> Quoter:
     # simulated time: inference takes no time, so the inference budget is not applied
     skew = SkewParams(inference_budget_ns=None) if opts.model_dir else None
     quoter_params = QuoterParams(
-        model=opts.base, gamma=opts.gamma, horizon_s=opts.horizon_s, order_size=opts.order_size, skew=skew
+        model=opts.base,
+        gamma=opts.gamma,
+        horizon_s=opts.horizon_s,
+        order_size=opts.order_size,
+        min_spread_ticks=opts.min_spread_ticks,
+        skew=skew,
     )
     return MarketMakerQuoter(spec.symbol, quoter_params)
 
 
-def build_core(spec: MarketSpec, opts: BacktestOptions, clock: ManualClock) -> TradingCore:
+def build_core(
+    spec: MarketSpec,
+    opts: BacktestOptions,
+    clock: ManualClock,
+    on_targets: Callable[[int, TargetQuotes], None] | None = None,
+) -> TradingCore:
+    """The core the backtester runs; the live side of the one-core test builds it here too."""
     limits = limits_for(
         spec,
         opts.max_notional_quote,
@@ -92,6 +108,7 @@ def build_core(spec: MarketSpec, opts: BacktestOptions, clock: ManualClock) -> T
         RiskGate(limits, clock.now_ns()),
         OrderManager(spec.symbol),
         ClientIdSource(INSTANCE_ID, MemorySequenceStore()),
+        on_targets=on_targets,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import logging
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from flashmm_engine.backtest.session import BacktestFeed, Session
 from flashmm_engine.features.state import FeatureState
 from flashmm_engine.marketdata.normalize import NormalizedTables, detect_market, iter_events, load_capture
 from flashmm_engine.service.clock import ManualClock
-from flashmm_engine.types import NS_PER_MS
+from flashmm_engine.types import NS_PER_MS, TargetQuotes
 from flashmm_engine.venues.sim.latency import parse_latency
 from flashmm_engine.venues.sim.matching import MatchingEngine
 from flashmm_engine.venues.sim.queue import parse_queue_model
@@ -50,7 +51,13 @@ def backtest_capture(path: Path, market: str | None, opts: BacktestOptions) -> d
     return {**result, "load_seconds": round(load_s, 3)}
 
 
-def backtest_tables(tables: NormalizedTables, opts: BacktestOptions) -> dict[str, Any]:
+def backtest_tables(
+    tables: NormalizedTables,
+    opts: BacktestOptions,
+    schedule: Sequence[int] | None = None,
+    on_targets: Callable[[int, TargetQuotes], None] | None = None,
+) -> dict[str, Any]:
+    """`schedule`: explicit cycle times instead of the grid; `on_targets` sees every cycle's targets."""
     started = time.perf_counter()
     columns = merge_tables(tables)
     merge_s = time.perf_counter() - started
@@ -61,11 +68,13 @@ def backtest_tables(tables: NormalizedTables, opts: BacktestOptions) -> dict[str
     market = ReplayMarket(engine, spec.symbol, parse_queue_model(opts.queue), opts.partial_fills)
     first, last = columns.ts[0], columns.ts[-1]
     clock = ManualClock(first)
-    core = build_core(spec, opts, clock)
+    core = build_core(spec, opts, clock, on_targets)
     market_time = MarketTime()
     feed: BacktestFeed
     feature_feed: FeatureFeed | None = None
-    if opts.strategy == "fixed":
+    if opts.strategy == "fixed" or opts.book_feed:
+        if opts.model_dir is not None:
+            raise ValueError("a model needs the feature feed, not the book feed")
         feed = ExchangeFeed(market, spec.symbol, market_time)
     else:
         predictor = load_predictor(opts.model_dir) if opts.model_dir else None
@@ -87,6 +96,7 @@ def backtest_tables(tables: NormalizedTables, opts: BacktestOptions) -> dict[str
         opts.decision_interval_ms * NS_PER_MS,
         feed_latency,
         start_ns=trade_from,
+        schedule=iter(schedule) if schedule is not None else None,
     )
     gc_was_enabled = gc.isenabled()
     gc.disable()  # the loop creates no reference cycles; collector passes only cost time here

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections.abc import Iterator
 from typing import Protocol
 
 from flashmm_engine.backtest.report import BacktestReport
@@ -47,7 +48,10 @@ class Session:
         interval_ns: int,
         feed_latency: Latency | None = None,
         start_ns: int | None = None,
+        schedule: Iterator[int] | None = None,
     ) -> None:
+        """Cycles run every `interval_ns` from `start_ns`, or at the times `schedule` yields (e.g. the cycle
+        times of a live run, to reproduce it)."""
         self.exchange = exchange
         self.core = core
         self.feed = feed
@@ -58,6 +62,7 @@ class Session:
         self.report = report
         self.clock = clock
         self.interval_ns = interval_ns
+        self.schedule = schedule
         self.queries_answered = 0
         self._arrivals: list[tuple[int, int, OrderRequest | CancelRequest]] = []
         self._responses: list[tuple[int, int, VenueEvent]] = []
@@ -65,7 +70,8 @@ class Session:
         self.next_decision = NEVER
         self.next_observe = NEVER
         start = clock.now_ns() if start_ns is None else start_ns
-        self._schedule_decision(start + interval_ns, clock.now_ns())  # after one interval
+        first = next(schedule, NEVER) if schedule is not None else start + interval_ns  # after one interval
+        self._schedule_decision(first, clock.now_ns())
         self.next_wake = min(self.next_observe, self.next_decision)
 
     def _send(self, request: OrderRequest | CancelRequest) -> None:
@@ -120,6 +126,9 @@ class Session:
         """The feed is observed at `at - L` (never before the previous cycle: latencies above the cycle
         interval are capped), or at `at` itself without feed latency."""
         self.next_decision = at
+        if at == NEVER:
+            self.next_observe = NEVER
+            return
         delay = self.feed_latency.draw_ns() if self.feed_latency is not None else 0
         self.next_observe = max(now, at - delay)
 
@@ -136,4 +145,5 @@ class Session:
             )
             self.core.on_order_query(client_id, found)
             self.queries_answered += 1
-        self._schedule_decision(ts + self.interval_ns, ts)
+        at = next(self.schedule, NEVER) if self.schedule is not None else ts + self.interval_ns
+        self._schedule_decision(at, ts)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter, OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,7 +74,9 @@ class TradingCore:
         orders: OrderManager,
         ids: ClientIdSource,
         tif: TimeInForce = TimeInForce.POST_ONLY,
+        on_targets: Callable[[int, TargetQuotes], None] | None = None,
     ) -> None:
+        """`on_targets(now_ns, targets)` sees every cycle's quoter output (audit logs, shadow comparison)."""
         if orders.market != spec.symbol:
             raise ValueError(f"order manager is for {orders.market}, the core for {spec.symbol}")
         self.spec = spec
@@ -84,6 +87,7 @@ class TradingCore:
         self.orders = orders
         self.ids = ids
         self.tif = tif
+        self.on_targets = on_targets
         self.position = 0
         self.cash = 0
         """Notional units, fees included; with the position it gives mark-to-market equity."""
@@ -249,4 +253,6 @@ class TradingCore:
             self.bad_input.record("quoter_nonfinite", repr(targets))
             return TargetQuotes(self.market, (), fallback="quoter_nonfinite")
         self.last_targets = targets
+        if self.on_targets is not None:
+            self.on_targets(view.now_ns, targets)
         return targets

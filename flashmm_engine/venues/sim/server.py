@@ -137,8 +137,10 @@ class SimVenueServer:
             }
         )
 
-    def publish_market(self) -> None:
-        ts = self.now()
+    def publish_market(self, ts: int | None = None) -> None:
+        """Publish trades and depth changes; `ts` is the venue time the book is as of (every event due at or
+        before it has been applied), so a backtest can reproduce the published states exactly."""
+        ts = self.now() if ts is None else ts
         subscribers = [c for c in self._connections if c.subscribed]
         for trade in self.driver.take_trades():
             message = {
@@ -194,7 +196,7 @@ class SimVenueServer:
             now = self.now()
             while (due := self.driver.next_time()) is not None and due <= now:
                 self.dispatch(self.driver.step())
-            self.publish_market()
+            self.publish_market(now)
 
     # --- connections ---
 
