@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_HOME ?= $(CURDIR)/var/dagster_home
+# `make` targets keep their state in the checkout; a plain `flashmm` uses the user data directory
+export FLASHMM_HOME ?= $(CURDIR)/var
 
 .PHONY: install services lint typecheck pytest test run bench clean
 

@@ -10,8 +10,9 @@ from typing import Any
 
 import click
 
-from flashmm_engine.config.settings import ConfigError
-from flashmm_engine.errors import EXIT_INPUT, FlashmmError
+from flashmm_engine.errors import FlashmmError
+
+EXIT_INTERRUPTED = 130
 
 # command path -> "module:attribute" of a click command; groups are implied by the paths.
 COMMANDS: dict[str, str] = {
@@ -89,21 +90,42 @@ def _debug_requested(argv: list[str]) -> bool:
     return "--debug" in argv or level == "DEBUG"
 
 
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _usage_message(exc: click.ClickException) -> str:
+    message = _one_line(exc.format_message())
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, click.UsageError) and ctx is not None:
+        where = "" if ctx.parent is None else f"{ctx.command_path.removeprefix('flashmm ')}: "
+        return f"{where}{message} (see '{ctx.command_path} --help')"
+    return message
+
+
+def _fail(message: str, code: int, debug: bool) -> None:
+    if debug:
+        traceback.print_exc()
+    click.echo(f"flashmm: {_one_line(message)}", err=True)
+    sys.exit(code)
+
+
 def main() -> None:
-    """Run the CLI. A `FlashmmError` or `ConfigError` becomes one line on stderr and its exit code."""
+    """Run the CLI. Every error ends as one line `flashmm: ...` on stderr and a non-zero exit code:
+    2 for a bad option, file, setting or state, 1 for work that failed; tracebacks only with --debug."""
     argv = sys.argv[1:]
     debug = _debug_requested(argv)
     if "--debug" in argv:
         argv = [a for a in argv if a != "--debug"]
     try:
-        cli.main(args=argv, prog_name="flashmm", standalone_mode=True)
-    except ConfigError as exc:
-        if debug:
-            traceback.print_exc()
-        click.echo(f"flashmm: {exc}", err=True)
-        sys.exit(EXIT_INPUT)
+        code = cli.main(args=argv, prog_name="flashmm", standalone_mode=False)
     except FlashmmError as exc:
-        if debug:
-            traceback.print_exc()
-        click.echo(f"flashmm: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        _fail(str(exc), exc.exit_code, debug)
+    except click.ClickException as exc:
+        _fail(_usage_message(exc), exc.exit_code, debug)
+    except (click.Abort, KeyboardInterrupt):
+        _fail("interrupted", EXIT_INTERRUPTED, debug)
+    except Exception as exc:  # noqa: BLE001 - the last resort keeps the one-line contract for the unforeseen
+        first = _one_line(str(exc).split("\n", 1)[0]) or "no message"
+        _fail(f"unexpected {type(exc).__name__}: {first} (rerun with --debug for the traceback)", 1, debug)
+    sys.exit(code if isinstance(code, int) else 0)

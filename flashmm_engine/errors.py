@@ -7,12 +7,17 @@ either into one line without a traceback, unless `--debug` or a DEBUG log level 
 
 from __future__ import annotations
 
+import click
+
 EXIT_FAILED = 1
 EXIT_INPUT = 2
 
 
-class FlashmmError(Exception):
-    """Base of the errors the CLI reports as one line; `exit_code` is what the process exits with."""
+class FlashmmError(click.ClickException):
+    """Base of the errors the CLI reports as one line; `exit_code` is what the process exits with.
+
+    A click exception, so a command invoked by click's own runner (tests' CliRunner included) reports it
+    with its exit code too."""
 
     exit_code = EXIT_FAILED
 

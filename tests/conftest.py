@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +17,11 @@ PG_URL = os.environ.get("FLASHMM_TEST_PG_URL", "postgresql+psycopg://postgres@12
 REDIS_URL = os.environ.get("FLASHMM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 FIXTURES = Path(__file__).parent / "fixtures"
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+# No test writes to the user's data directory: the default SQL store, artifacts and raw data of every
+# test (and of every `flashmm` subprocess, which inherits the environment) live in one throwaway home.
+TEST_HOME = Path(tempfile.mkdtemp(prefix="flashmm-test-home-"))
+os.environ["FLASHMM_HOME"] = str(TEST_HOME)
 
 pytest_plugins = ["tests.integration.sei_support"]
 
@@ -78,6 +85,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(TEST_HOME, ignore_errors=True)
     if _skipped_integration:
         print("\nFAILED: integration tests were skipped (they must run):")
         for nodeid in _skipped_integration:

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import logging
-import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import cast
 
 import click
-import orjson
 
 from flashmm_engine.backtest.build import BacktestOptions, StrategyName
-from flashmm_engine.config.settings import load_settings
-from flashmm_engine.errors import InputError
+from flashmm_engine.cli_support import emit, start_command
+from flashmm_engine.errors import CommandFailed, InputError
 from flashmm_engine.strategy.avellaneda import BaseModel
-from flashmm_engine.telemetry.logs import configure_logging
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +20,11 @@ log = logging.getLogger(__name__)
 @click.command("backtest")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=False)
 @click.option(
-    "--synthetic", "synthetic_s", type=float, default=None, help="Backtest SECONDS of synthetic flow."
+    "--synthetic",
+    "synthetic_s",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Backtest SECONDS of synthetic flow.",
 )
 @click.option(
     "--market", type=click.Choice(["spot", "usdm"]), default=None, help="Capture market (detected)."
@@ -127,12 +128,11 @@ def backtest(
     as_json: bool,
 ) -> None:
     """Backtest the trading core on FILE (a raw capture) or on --synthetic SECONDS."""
-    settings = load_settings()
-    configure_logging(settings.telemetry.log_level, settings.telemetry.log_json)
     if (file is None) == (synthetic_s is None):
         raise click.UsageError("give either FILE or --synthetic SECONDS")
     if model_dir is not None and strategy != "mm":
         raise InputError("--model needs --strategy mm")
+    settings = start_command()
     opts = BacktestOptions(
         strategy=cast("StrategyName", strategy),
         base=cast("BaseModel", base),
@@ -170,4 +170,7 @@ def backtest(
             result = backtest_synthetic(synthetic_s, settings.sim, opts)
     except (ValueError, OSError) as exc:
         raise InputError(str(exc)) from None
-    sys.stdout.write(orjson.dumps(result).decode() + "\n")
+    if not result.get("events"):
+        source = file if file is not None else "the synthetic session"
+        raise CommandFailed(f"backtest read no market events from {source}: nothing to report")
+    emit(result)

@@ -1,6 +1,8 @@
 """Backtest accounting from the exchange's side: fills, PnL after fees, inventory, markouts, uptime.
 
-Cash is integer notional units (types.NOTIONAL_SCALE); results are converted to floats only for the report.
+Every accounting quantity (cash, fees, cost basis, realized and unrealized PnL, equity, drawdown) is an
+integer in notional units (types.NOTIONAL_SCALE per tick x lot). Quote-currency figures in the summary are
+display conversions of those integers; the only computed non-integers are ratios (bps, rates).
 """
 
 from __future__ import annotations
@@ -24,42 +26,70 @@ from flashmm_engine.types import (
 )
 
 MARKOUT_HORIZONS_S = (1, 5, 30)
+HALF_SCALE = NOTIONAL_SCALE // 2
+"""Notional units per (half tick x lot): marks are kept as twice the mid, so they stay integers."""
 
 
 @dataclass(slots=True)
-class _Inventory:
+class Inventory:
+    """Average-cost inventory in integer notional units.
+
+    `cost` is the signed entry notional of the open position (negative when short). Closing `n` of `|p|`
+    lots releases `cost * n // |p|` of it; the rounding remainder stays with the lots still open, so
+    `cash + fees == realized - cost` holds exactly after every fill, and equity is always
+    `realized - fees + unrealized` to the unit.
+    """
+
     position: int = 0
     cash: int = 0
     fees: int = 0
-    cost_ticks: float = 0.0
-    """Average entry price of the open position, in ticks (for realized vs unrealized)."""
-    realized_ticks_lots: float = 0.0
+    cost: int = 0
+    realized: int = 0
+    """Before fees."""
 
     def apply(self, side: Side, price: int, size: int, fee: int) -> None:
         signed = side.sign * size
-        self.cash -= signed * price * NOTIONAL_SCALE + fee
+        notional = price * NOTIONAL_SCALE
+        self.cash -= signed * notional + fee
         self.fees += fee
         if self.position == 0 or (self.position > 0) == (signed > 0):
-            total = self.position + signed
-            self.cost_ticks = (self.cost_ticks * abs(self.position) + price * size) / abs(total)
-            self.position = total
+            self.cost += signed * notional
+            self.position += signed
             return
-        closing = min(size, abs(self.position))
-        self.realized_ticks_lots += closing * (price - self.cost_ticks) * (1 if self.position > 0 else -1)
+        held = abs(self.position)
+        closing = min(size, held)
+        released = self.cost * closing // held
+        direction = 1 if self.position > 0 else -1
+        self.realized += direction * closing * notional - released
+        self.cost -= released
         self.position += signed
-        if self.position == 0:
-            self.cost_ticks = 0.0
-        elif (self.position > 0) == (signed > 0):
-            self.cost_ticks = float(price)  # flipped through zero: the remainder opened at this price
+        if closing < size:  # flipped through zero: the remainder opened at this price
+            self.cost = self.position * notional
+
+    def unrealized(self, mid2: int) -> int:
+        return self.position * mid2 * HALF_SCALE - self.cost
+
+    def equity(self, mid2: int) -> int:
+        return self.cash + self.position * mid2 * HALF_SCALE
+
+
+def max_drawdown(equity: list[int]) -> int:
+    """Largest fall from a running peak, in the units of `equity` (0 for an empty or rising path)."""
+    worst = 0
+    peak = equity[0] if equity else 0
+    for value in equity:
+        peak = max(peak, value)
+        worst = max(worst, peak - value)
+    return worst
 
 
 @dataclass
 class BacktestReport:
     spec: MarketSpec
-    inventory: _Inventory = field(default_factory=_Inventory)
+    inventory: Inventory = field(default_factory=Inventory)
     fills: list[tuple[int, int, int, int]] = field(default_factory=list)  # ts, side, price, size
     marks: list[tuple[int, int]] = field(default_factory=list)  # ts, twice the mid
-    equity: list[float] = field(default_factory=list)
+    equity: list[int] = field(default_factory=list)  # notional units, at each decision
     position_path: list[int] = field(default_factory=list)
     orders_sent: int = 0
     cancels_sent: int = 0
@@ -96,7 +126,7 @@ class BacktestReport:
             return
         mid2 = top.bid_price + top.ask_price
         self.marks.append((ts, mid2))
-        self.equity.append(self._equity_units(mid2))
+        self.equity.append(self.inventory.equity(mid2))
         self.position_path.append(self.inventory.position)
 
     def mark_final(self, ts: int, top: BookTop | None) -> None:
@@ -104,11 +134,9 @@ class BacktestReport:
         if top is not None:
             self.marks.append((ts, top.bid_price + top.ask_price))
 
-    def _equity_units(self, mid2: int) -> float:
-        return self.inventory.cash + self.inventory.position * mid2 * NOTIONAL_SCALE / 2
-
-    def _quote(self, units: float) -> float:
-        return float(self.spec.tick_size * self.spec.lot_size) * units / NOTIONAL_SCALE
+    def _quote(self, units: int) -> float:
+        """Display conversion of an integer notional amount to the quote currency."""
+        return float(self.spec.notional_to_quote(units))
 
     def markout_bps(self, horizon_s: int) -> float | None:
         times = [t for t, _ in self.marks]
@@ -122,24 +150,29 @@ class BacktestReport:
     def summary(self) -> dict[str, Any]:
         inv = self.inventory
         mid2 = self.marks[-1][1] if self.marks else 0
-        unrealized_ticks_lots = inv.position * (mid2 / 2 - inv.cost_ticks) if inv.position else 0.0
-        peak, max_dd = float("-inf"), 0.0
-        for value in self.equity:
-            peak = max(peak, value)
-            max_dd = max(max_dd, peak - value)
+        pnl = inv.equity(mid2) if self.marks else 0
+        realized = inv.realized - inv.fees
+        unrealized = inv.unrealized(mid2) if inv.position else 0
+        drawdown = max_drawdown(self.equity)
         lots = sum(f[3] for f in self.fills)
+        max_lots = max((abs(p) for p in self.position_path), default=0)
         return {
             "decisions": self.decisions,
             "fills": len(self.fills),
-            "volume": float(self.spec.lot_size * lots),
+            "volume": float(self.spec.lots_to_size(lots)),
             "volume_quote": self._quote(sum(f[2] * f[3] for f in self.fills) * NOTIONAL_SCALE),
-            "pnl": self._quote(self._equity_units(mid2)) if self.marks else 0.0,
-            "realized_pnl": self._quote(inv.realized_ticks_lots * NOTIONAL_SCALE - inv.fees),  # after fees
-            "unrealized_pnl": self._quote(unrealized_ticks_lots * NOTIONAL_SCALE),
+            "pnl": self._quote(pnl),
+            "realized_pnl": self._quote(realized),  # after fees
+            "unrealized_pnl": self._quote(unrealized),
             "fees": self._quote(inv.fees),
-            "position": float(self.spec.lot_size * inv.position),
-            "max_position": float(self.spec.lot_size) * max((abs(p) for p in self.position_path), default=0),
-            "max_drawdown": self._quote(max_dd),
+            "max_drawdown": self._quote(drawdown),
+            "pnl_units": pnl,
+            "realized_pnl_units": realized,
+            "unrealized_pnl_units": unrealized,
+            "fees_units": inv.fees,
+            "max_drawdown_units": drawdown,
+            "position": float(self.spec.lots_to_size(inv.position)),
+            "max_position": float(self.spec.lots_to_size(max_lots)),
             "orders": self.orders_sent,
             "cancels": self.cancels_sent,
             "fill_ratio": len(self.orders_filled) / self.orders_sent if self.orders_sent else 0.0,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,16 +31,16 @@ from flashmm_engine.backtest.session import BacktestFeed, Session
 from flashmm_engine.features.state import FeatureState
 from flashmm_engine.marketdata.normalize import NormalizedTables, detect_market, iter_events, load_capture
 from flashmm_engine.service.clock import ManualClock
-from flashmm_engine.types import NS_PER_MS, TargetQuotes
+from flashmm_engine.types import NS_PER_MS, MarketEvent, MarketSpec, TargetQuotes
 from flashmm_engine.venues.sim.latency import parse_latency
 from flashmm_engine.venues.sim.matching import MatchingEngine
 from flashmm_engine.venues.sim.queue import parse_queue_model
-from flashmm_engine.venues.sim.replay_columns import merge_tables
+from flashmm_engine.venues.sim.replay_columns import EventColumns, merge_tables
 from flashmm_engine.venues.sim.replay_market import ReplayMarket
 
 log = logging.getLogger(__name__)
 
-__all__ = ["BacktestOptions", "backtest_capture", "backtest_tables"]
+__all__ = ["BacktestOptions", "backtest_capture", "backtest_tables", "run_columns"]
 
 
 def backtest_capture(path: Path, market: str | None, opts: BacktestOptions) -> dict[str, Any]:
@@ -61,9 +61,21 @@ def backtest_tables(
     started = time.perf_counter()
     columns = merge_tables(tables)
     merge_s = time.perf_counter() - started
+    result = run_columns(columns, tables.spec, opts, iter_events(tables), schedule, on_targets)
+    return {**result, "merge_seconds": round(merge_s, 3)}
+
+
+def run_columns(
+    columns: EventColumns,
+    spec: MarketSpec,
+    opts: BacktestOptions,
+    events: Iterator[MarketEvent] | None = None,
+    schedule: Sequence[int] | None = None,
+    on_targets: Callable[[int, TargetQuotes], None] | None = None,
+) -> dict[str, Any]:
+    """The replay on merged columns; `events` (the same capture as types.py events) feed the features."""
     if not len(columns):
         raise ValueError("the capture holds no book or trade events")
-    spec = tables.spec
     engine = MatchingEngine([margin_sim_market(spec, opts)])
     market = ReplayMarket(engine, spec.symbol, parse_queue_model(opts.queue), opts.partial_fills)
     first, last = columns.ts[0], columns.ts[-1]
@@ -76,10 +88,12 @@ def backtest_tables(
         if opts.model_dir is not None:
             raise ValueError("a model needs the feature feed, not the book feed")
         feed = ExchangeFeed(market, spec.symbol, market_time)
+    elif events is None:
+        raise ValueError("the feature feed needs the capture's events")
     else:
         predictor = load_predictor(opts.model_dir) if opts.model_dir else None
         state = FeatureState(feature_spec(opts.model_dir), spec.symbol)
-        feed = feature_feed = FeatureFeed(iter_events(tables), state, core, predictor)
+        feed = feature_feed = FeatureFeed(events, state, core, predictor)
     report = BacktestReport(spec)
     order_latency, response_latency = latencies(opts)
     feed_latency = parse_latency(opts.feed_latency, opts.seed + 2) if opts.feed_latency else None
@@ -102,22 +116,21 @@ def backtest_tables(
     gc.disable()  # the loop creates no reference cycles; collector passes only cost time here
     try:
         started = time.perf_counter()
-        events = run_replay(columns, market, session, market_time)
+        processed = run_replay(columns, market, session, market_time)
         loop_s = time.perf_counter() - started
     finally:
         if gc_was_enabled:
             gc.enable()
     report.mark_final(last, market.top())
     span_s = (last - first) / 1e9
-    log.info("replayed %d events (%.0f s of market) in %.3f s", events, span_s, loop_s)
+    log.info("replayed %d events (%.0f s of market) in %.3f s", processed, span_s, loop_s)
     model_errors = dict(feature_feed.model_errors) if feature_feed is not None else {}
     return {
-        "events": events,
+        "events": processed,
         "seconds": round(loop_s, 4),
-        "events_per_s": round(events / loop_s) if loop_s > 0 else None,
+        "events_per_s": round(processed / loop_s) if loop_s > 0 else None,
         "market_seconds": round(span_s, 1),
         "traded_seconds": round((last - trade_from) / 1e9, 1),
-        "merge_seconds": round(merge_s, 3),
         **summarize(report, core, opts),
         "model_errors": model_errors,
         "queue": opts.queue,

@@ -5,15 +5,14 @@ from __future__ import annotations
 import logging
 import resource
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import click
-import orjson
 
+from flashmm_engine.cli_support import emit, start_command
+from flashmm_engine.errors import CommandFailed
 from flashmm_engine.marketdata.normalize import detect_market, normalize_capture
-from flashmm_engine.telemetry.logs import configure_logging
 from flashmm_engine.venues.binance.markets import as_market
 
 log = logging.getLogger(__name__)
@@ -34,7 +33,7 @@ KIB_PER_MIB = 1024
 )
 def bench_feed(file: Path, market: str | None, repeat: int, per_message: bool) -> None:
     """Normalize FILE end to end REPEAT times in this process; print the median throughput."""
-    configure_logging()
+    start_command()
     resolved = as_market(market) if market else detect_market(file)
     runs: list[float] = []
     cpu_runs: list[float] = []
@@ -60,4 +59,6 @@ def bench_feed(file: Path, market: str | None, repeat: int, per_message: bool) -
         "market": resolved,
         "path": "per-message" if per_message else "batch",
     }
-    sys.stdout.write(orjson.dumps(result).decode() + "\n")
+    if not messages:
+        raise CommandFailed(f"{file}: no message read; nothing to time")
+    emit(result)

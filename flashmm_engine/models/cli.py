@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any, cast
 import click
 import orjson
 
-from flashmm_engine.config.settings import load_settings
-from flashmm_engine.telemetry.logs import configure_logging
+from flashmm_engine.cli_support import emit, start_command
+from flashmm_engine.errors import InputError
 
 if TYPE_CHECKING:
     from flashmm_engine.models.nets import ModelKind
@@ -40,10 +40,6 @@ def detect(paths: list[Path], market: str | None) -> Any:
     return detect_market(paths[0])
 
 
-def emit(payload: dict[str, Any]) -> None:
-    click.echo(orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY).decode())
-
-
 DATA_OPTION = click.option(
     "--data",
     "data",
@@ -61,7 +57,10 @@ DATA_OPTION = click.option(
     "--model", "kind", type=click.Choice(["logreg", "mlp", "seq"]), default="mlp", show_default=True
 )
 @click.option(
-    "--out", type=click.Path(path_type=Path), default=None, help="Artifact root (default: settings)."
+    "--out",
+    type=click.Path(file_okay=False, resolve_path=True, path_type=Path),
+    default=None,
+    help="Artifact root (default: $FLASHMM_HOME/models).",
 )
 @click.option("--train-fraction", type=click.FloatRange(0.1, 0.95), default=0.7, show_default=True)
 @click.option("--name", default=None, help="Model name (default: ethusdt-<market>-<model>).")
@@ -74,8 +73,7 @@ def train(
     name: str | None,
 ) -> None:
     """Train on the first part of the data by time, export, and register a candidate."""
-    settings = load_settings()
-    configure_logging(settings.telemetry.log_level, settings.telemetry.log_json)
+    settings = start_command()
     from flashmm_engine.models.pipeline import train_from_captures
 
     paths = expand_captures(data)
@@ -89,7 +87,7 @@ def train(
         cast("ModelKind", kind),
         name or f"ethusdt-{market}-{kind}",
         model_settings,
-        settings.database.url,
+        settings.database.resolved_url,
         train_fraction,
     )
     emit(result)
@@ -108,9 +106,12 @@ def train(
 )
 def evaluate(model_dir: Path, data: tuple[Path, ...], market: str | None, from_fraction: float) -> None:
     """Per-horizon accuracy on moves, log loss and Brier score vs. the top-of-book imbalance baseline."""
-    settings = load_settings()
-    configure_logging(settings.telemetry.log_level, settings.telemetry.log_json)
+    start_command()
+    from flashmm_engine.models.loader import ModelRefused
     from flashmm_engine.models.pipeline import evaluate_captures
 
     paths = expand_captures(data)
-    emit(evaluate_captures(model_dir, paths, detect(paths, market), from_fraction))
+    try:
+        emit(evaluate_captures(model_dir, paths, detect(paths, market), from_fraction))
+    except ModelRefused as exc:
+        raise InputError(f"model {model_dir} refused: {exc}") from None

@@ -19,6 +19,8 @@ from flashmm_engine.db.migrate import upgrade_to_head
 log = logging.getLogger(__name__)
 
 Stage = Literal["candidate", "validated", "production", "retired"]
+STAGE_ORDER: tuple[Stage, ...] = ("candidate", "validated", "production")
+"""The forward path of a version; `advance` walks it one stage at a time."""
 PROMOTE_ATTEMPTS = 8
 ALLOWED: dict[str, frozenset[str]] = {
     "candidate": frozenset({"validated", "retired"}),
@@ -66,6 +68,8 @@ class Transition:
     model: ModelVersion
     previous_stage: str
     retired: ModelVersion | None
+    via: tuple[str, ...] = ()
+    """Stages passed through on the way, in order (`advance` to production from candidate: validated)."""
 
 
 class ModelRegistry:
@@ -117,6 +121,11 @@ class ModelRegistry:
         """Move a version to `stage`; promoting to production retires the current production version."""
         return self._with_retry(lambda conn: self._promote(conn, name, version, stage, rollback=False))
 
+    def advance(self, name: str, version: str, target: Stage | None = None) -> Transition:
+        """Move a version forward along STAGE_ORDER: to the next stage (target None), or to `target`
+        through every stage between, in one transaction; `Transition.via` names the ones passed."""
+        return self._with_retry(lambda conn: self._advance(conn, name, version, target))
+
     def rollback(self, name: str) -> Transition:
         """Retire the production version and restore the most recently promoted retired one."""
         return self._with_retry(lambda conn: self._rollback(conn, name))
@@ -156,6 +165,28 @@ class ModelRegistry:
         log.info("model %s/%s: %s -> %s", name, version, row.stage, stage)
         moved = _to_version(conn.execute(_select().where(_key(name, version))).one())
         return Transition(moved, row.stage, retired)
+
+    def _advance(self, conn: sa.Connection, name: str, version: str, target: Stage | None) -> Transition:
+        row = conn.execute(_select().where(_key(name, version)).with_for_update()).first()
+        if row is None:
+            raise RegistryError(f"no model {name}/{version}")
+        if row.stage not in STAGE_ORDER:
+            raise RegistryError(f"{name}/{version} is {row.stage}; only `model rollback` brings it back")
+        here = STAGE_ORDER.index(row.stage)
+        if target is None and here == len(STAGE_ORDER) - 1:
+            raise RegistryError(f"{name}/{version} is already in production; nothing to promote to")
+        there = here + 1 if target is None else STAGE_ORDER.index(target) if target in STAGE_ORDER else -1
+        if there <= here:
+            raise RegistryError(
+                f"{name}/{version}: cannot go from {row.stage} to {target}; stages go "
+                + " -> ".join(STAGE_ORDER)
+            )
+        steps = STAGE_ORDER[here + 1 : there + 1]
+        retired = None
+        for stage in steps:
+            step = self._promote(conn, name, version, stage, rollback=False)
+            retired = step.retired or retired
+        return Transition(step.model, row.stage, retired, via=steps[:-1])
 
     def _rollback(self, conn: sa.Connection, name: str) -> Transition:
         current = conn.execute(_select().where(_in_production(name)).with_for_update()).first()

@@ -13,9 +13,10 @@ from typing import Any, cast
 import click
 import orjson
 
-from flashmm_engine.config.settings import load_settings
+from flashmm_engine.cli_support import emit, start_command
+from flashmm_engine.db.engine import store_errors
+from flashmm_engine.errors import CommandFailed
 from flashmm_engine.models.registry import ModelRegistry, ModelVersion, RegistryError, Stage, Transition
-from flashmm_engine.telemetry.logs import configure_logging
 
 PROMOTABLE = click.Choice(["validated", "production"])
 
@@ -40,14 +41,16 @@ def transition_json(transition: Transition) -> dict[str, Any]:
         **version_json(transition.model, with_metrics=False),
         "previous_stage": transition.previous_stage,
         "retired": None if transition.retired is None else transition.retired.version,
+        "via": list(transition.via),
     }
 
 
 @contextmanager
 def open_registry() -> Iterator[ModelRegistry]:
-    settings = load_settings()
-    configure_logging(settings.telemetry.log_level, settings.telemetry.log_json)
-    registry = ModelRegistry(settings.database.url)
+    settings = start_command()
+    url = settings.database.resolved_url
+    with store_errors(url):
+        registry = ModelRegistry(url)
     try:
         yield registry
     finally:
@@ -57,10 +60,11 @@ def open_registry() -> Iterator[ModelRegistry]:
 def run(operation: Callable[[ModelRegistry], dict[str, Any]]) -> None:
     with open_registry() as registry:
         try:
-            payload = operation(registry)
+            with store_errors(str(registry.engine.url)):
+                payload = operation(registry)
         except RegistryError as exc:
-            raise click.ClickException(str(exc)) from exc
-    click.echo(orjson.dumps(payload).decode())
+            raise CommandFailed(str(exc)) from exc
+    emit(payload)
 
 
 @click.command("list")
@@ -73,10 +77,16 @@ def list_models(name: str | None) -> None:
 @click.command("promote")
 @click.argument("name")
 @click.argument("version")
-@click.option("--stage", type=PROMOTABLE, default="production", show_default=True)
-def promote(name: str, version: str, stage: str) -> None:
-    """Move NAME/VERSION to a stage; to production retires the current production version."""
-    run(lambda registry: transition_json(registry.promote(name, version, cast("Stage", stage))))
+@click.option(
+    "--stage",
+    type=PROMOTABLE,
+    default=None,
+    help="Target stage (default: the next one, candidate -> validated -> production); a later stage is "
+    "reached through the ones between in one transaction, listed in `via`.",
+)
+def promote(name: str, version: str, stage: str | None) -> None:
+    """Move NAME/VERSION forward; to production retires the current production version."""
+    run(lambda registry: transition_json(registry.advance(name, version, cast("Stage | None", stage))))
 
 
 @click.command("rollback")

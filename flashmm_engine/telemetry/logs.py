@@ -36,8 +36,25 @@ def _extras(record: logging.LogRecord) -> dict[str, Any]:
     return {k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRS and not k.startswith("_")}
 
 
+QUIET_LIBRARIES: dict[str, int] = {
+    # chatty at INFO: every migration step, every HTTP request with its headers
+    "alembic": logging.WARNING,
+    "aiohttp.access": logging.WARNING,
+    "aiohttp.server": logging.WARNING,
+    "aiohttp.web": logging.WARNING,
+    # at DEBUG these log every frame, API keys in auth messages included: never below INFO
+    "websockets": logging.INFO,
+    "websockets.client": logging.INFO,
+    "websockets.server": logging.INFO,
+}
+"""Third-party loggers and the lowest level they run at, whatever the root level."""
+
+
 def configure_logging(level: str = "INFO", json: bool = False) -> None:
-    """Log to stderr, keeping stdout free for the JSON results that commands print."""
+    """Log to stderr, keeping stdout free for the JSON results that commands print.
+
+    Third-party loggers listed in QUIET_LIBRARIES stay at their floor level even when the root is DEBUG;
+    the websockets loggers are never allowed below INFO, since their DEBUG lines hold whole frames."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         JsonFormatter() if json else TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -45,3 +62,5 @@ def configure_logging(level: str = "INFO", json: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    for name, floor in QUIET_LIBRARIES.items():
+        logging.getLogger(name).setLevel(floor)

@@ -184,6 +184,7 @@ async def venue_account(port: int, market: str, prefix: str) -> VenueAccount:
     try:
         link = SimLink(client, market)
         view = await link.snapshot()
+        assert view.seq is not None
         fills: list[Fill] = []
         events = client.events()
         while client.delivered_seq < view.seq:

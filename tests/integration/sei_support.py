@@ -32,6 +32,13 @@ TAKER_KEY = hashlib.sha256(b"flashmm sei taker test key").hexdigest()
 TAKER_FEE_PPM = 500
 MAKER_FEE_PPM = 200
 FUND = {"usei": 10**10, "ueth": 10**10, "uusdc": 10**12}
+OUTAGE_GUARD_S = 120.0
+"""A websocket outage a test starts lasts until the test lifts it (`lift_ws_outage`); this is only a cap."""
+BLOCK_WAIT_S = 30.0
+"""A guard only: `wait_blocks` returns as soon as the stub has produced the blocks."""
+POLL_S = 0.005
+_running: list[StubNode] = []
+"""The stub node of the running test, so `wait_blocks` can count its blocks."""
 
 
 def signer(key_hex: str) -> TxSigner:
@@ -49,9 +56,11 @@ async def stub() -> AsyncIterator[StubNode]:
         for denom, amount in FUND.items():
             node.bank.mint(signer(key).address, denom, amount)
     await node.start("127.0.0.1", 0)
+    _running.append(node)
     try:
         yield node
     finally:
+        _running.remove(node)
         await node.stop()
 
 
@@ -110,4 +119,20 @@ async def taker_order(node: StubNode, side: Side, price: int, size: int, sequenc
 
 
 async def wait_blocks(n: int) -> None:
-    await asyncio.sleep(BLOCK_S * n + 0.02)
+    """Wait until the stub has produced `n` more blocks (so a tx broadcast before is executed), however
+    slowly the machine runs."""
+    node = _running[-1]
+    target = node.chain.height + n
+    async with asyncio.timeout(BLOCK_WAIT_S):
+        while node.chain.height < target:  # noqa: ASYNC110 - the block loop sets no event
+            await asyncio.sleep(POLL_S)
+
+
+async def start_ws_outage(node: StubNode) -> None:
+    """Drop every websocket and refuse new ones until `lift_ws_outage`: the outage ends when the test's
+    steps are done, not after a wall-clock span they may overrun on a slow machine."""
+    await node.apply_faults({"ws_down_s": OUTAGE_GUARD_S, "drop_websockets": True})
+
+
+async def lift_ws_outage(node: StubNode) -> None:
+    await node.apply_faults({"ws_down_s": 0})

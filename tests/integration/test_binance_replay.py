@@ -1,4 +1,9 @@
-"""The live connector end to end against the replay server on 127.0.0.1: clean, faults, stale, failover."""
+"""The live connector end to end against the replay server on 127.0.0.1: clean, faults, stale, failover.
+
+Faults are decided by message count and seeded draws over the message stream, and the replays run at
+speed 0 (the server waits for the client, and pauses while none is connected), so what each connection
+receives does not depend on how fast the machine is.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +28,13 @@ from flashmm_engine.venues.binance.processor import FeedProcessor, FeedSink
 from flashmm_engine.venues.binance.replay_server import ReplayLine, ReplayServer, load_replay_lines
 
 DRAIN_S = 1.0
+DROPPED_WITH_SEED_11 = 155
+"""The seeded draws drop the same messages on every run: a changed count means timing leaked in."""
 RUN_TIMEOUT_S = 25.0
+
+
+def _streamed(lines: list[ReplayLine]) -> int:
+    return sum(1 for line in lines if line.stream is not None)
 
 
 def _slice(fixtures_dir: Path, market: str) -> list[ReplayLine]:
@@ -71,7 +82,7 @@ async def run_feed(
 @pytest.mark.parametrize("market", ["spot", "usdm"])
 async def test_clean_replay_rebuilds_exact_book(fixtures_dir: Path, market: BinanceMarket) -> None:
     lines = _slice(fixtures_dir, market)
-    server = ReplayServer(lines, market, speed=25.0)
+    server = ReplayServer(lines, market, speed=0.0)
     await server.start()
     events: list[MarketEvent] = []
     run = await run_feed(server, sink=MarketEventSink(f"binance-{market}:ETHUSDT", events.append))
@@ -96,16 +107,17 @@ async def test_clean_replay_rebuilds_exact_book(fixtures_dir: Path, market: Bina
 
 @pytest.mark.slow
 async def test_faults_resync_after_every_gap_and_checks_still_match(fixtures_dir: Path) -> None:
-    # 1% drops as in the issue: the spot slice's ~870 diffs make a dropped diff (so a chain gap) all but
-    # certain whatever the timing (P(no dropped diff) ~ e**-8.7), and the seed fixes the draws
+    # every connection is closed after exactly 1500 messages, and the seeded 2% drops are drawn over each
+    # connection's message stream: the same messages are dropped on every run, on any machine
     lines = _slice(fixtures_dir, "spot")
-    faults = FaultPlan(disconnect_every_s=0.5, drop=0.01, seed=11)
-    server = ReplayServer(lines, "spot", speed=16.0, faults=faults)
+    faults = FaultPlan(disconnect_after_messages=1500, drop=0.02, seed=11)
+    server = ReplayServer(lines, "spot", speed=0.0, faults=faults)
     await server.start()
     summary = (await run_feed(server)).summary
     injected = server.fault_counts
-    assert injected.disconnects >= 3 and injected.dropped >= 10
-    assert summary["disconnects"] >= 3
+    assert injected.disconnects == _streamed(lines) // 1500 == 5
+    assert injected.dropped == DROPPED_WITH_SEED_11
+    assert summary["disconnects"] >= injected.disconnects
     assert summary["gaps"] >= 1  # dropped diffs were noticed by the chain check
     # every break (gap or reconnect) was followed by a fresh snapshot, and every check after it matched
     assert summary["snapshots"] >= summary["resyncs"]
@@ -117,7 +129,7 @@ async def test_faults_resync_after_every_gap_and_checks_still_match(fixtures_dir
 async def test_duplicates_and_reorders_never_corrupt_the_book(fixtures_dir: Path) -> None:
     lines = _slice(fixtures_dir, "usdm")
     faults = FaultPlan(duplicate=0.03, reorder=0.03, seed=5)
-    server = ReplayServer(lines, "usdm", speed=10.0, faults=faults)
+    server = ReplayServer(lines, "usdm", speed=0.0, faults=faults)
     await server.start()
     summary = (await run_feed(server)).summary
     assert server.fault_counts.duplicated > 0 and server.fault_counts.reordered > 0
@@ -143,7 +155,7 @@ async def test_failover_to_next_url(fixtures_dir: Path) -> None:
     with socket.socket() as probe:  # a port with nothing listening once the probe closes
         probe.bind(("127.0.0.1", 0))
         dead = f"127.0.0.1:{probe.getsockname()[1]}"
-    server = ReplayServer(_slice(fixtures_dir, "usdm")[:2000], "usdm", speed=10.0)
+    server = ReplayServer(_slice(fixtures_dir, "usdm")[:2000], "usdm", speed=0.0)
     await server.start()
     run = await run_feed(
         server, ws_urls=(f"ws://{dead}", server.ws_url), rest_urls=(f"http://{dead}", server.base_url)

@@ -73,8 +73,8 @@ def test_promote_then_rollback_is_one_command(registered: ModelRegistry) -> None
         "candidate",
         None,
     )
-    first = ok("promote", "m", "v1")  # production is the default target
-    assert (first["stage"], first["retired"]) == ("production", None)
+    first = ok("promote", "m", "v1")  # the default target is the next stage: validated -> production
+    assert (first["stage"], first["previous_stage"], first["retired"]) == ("production", "validated", None)
     assert datetime.fromisoformat(first["promoted_at"]).utcoffset() == timedelta(0)
     ok("promote", "m", "v2", "--stage", "validated")
     second = ok("promote", "m", "v2", "--stage", "production")
@@ -88,9 +88,28 @@ def test_promote_then_rollback_is_one_command(registered: ModelRegistry) -> None
     assert production is not None and production.version == "v1"
 
 
+def test_promote_follows_the_stage_order(registered: ModelRegistry) -> None:
+    # the README's example on a fresh candidate: one stage at a time, in order
+    step = ok("promote", "m", "v3")
+    assert (step["stage"], step["previous_stage"], step["via"]) == ("validated", "candidate", [])
+    step = ok("promote", "m", "v3")
+    assert (step["stage"], step["previous_stage"], step["via"]) == ("production", "validated", [])
+    # --stage production from candidate walks through validated in one transaction, and says so
+    walked = ok("promote", "m", "v2", "--stage", "production")
+    assert (walked["stage"], walked["previous_stage"], walked["via"], walked["retired"]) == (
+        "production",
+        "candidate",
+        ["validated"],
+        "v3",
+    )
+    assert stages("m") == [("v1", "candidate"), ("v2", "production"), ("v3", "retired")]
+
+
 def test_refusals_exit_1_with_the_reason_and_no_json(registered: ModelRegistry) -> None:
+    ok("promote", "m", "v2", "--stage", "production")
     cases = [
-        (("promote", "m", "v3"), "cannot go from candidate to production"),
+        (("promote", "m", "v2"), "already in production"),
+        (("promote", "m", "v2", "--stage", "validated"), "cannot go from production to validated"),
         (("promote", "m", "v9", "--stage", "validated"), "no model m/v9"),
         (("rollback", "other"), "no previously promoted version"),
     ]
@@ -100,4 +119,4 @@ def test_refusals_exit_1_with_the_reason_and_no_json(registered: ModelRegistry) 
         assert reason in result.stderr and result.stdout == ""
     bad_stage = flashmm("promote", "m", "v1", "--stage", "retired")
     assert bad_stage.exit_code == 2 and "Invalid value for '--stage'" in bad_stage.stderr
-    assert stages("m") == [("v1", "candidate"), ("v2", "candidate"), ("v3", "candidate")]
+    assert stages("m") == [("v1", "candidate"), ("v2", "production"), ("v3", "candidate")]

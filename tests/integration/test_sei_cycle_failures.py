@@ -18,7 +18,13 @@ from flashmm_engine.types import (
 )
 from flashmm_engine.venues.sei.stub.server import StubNode
 from flashmm_engine.venues.sei.venue import SeiVenue
-from tests.integration.sei_support import collect, taker_order, wait_blocks
+from tests.integration.sei_support import (
+    collect,
+    lift_ws_outage,
+    start_ws_outage,
+    taker_order,
+    wait_blocks,
+)
 
 MARKET = "sei:ETH/USDC"
 PRICE = 250_000
@@ -75,17 +81,18 @@ async def test_cycle_refused_by_simulation_goes_again_without_the_filled_cancel(
 ) -> None:
     await rest_two_bids(venue)
     # b1 fills while we are deaf, so our tracker still believes it is open
-    await stub.apply_faults({"ws_down_s": 0.5, "drop_websockets": True})
+    await start_ws_outage(stub)
     assert (await taker_order(stub, Side.SELL, PRICE, 4, sequence=0)).accepted
     await wait_blocks(2)
     cancels = [CancelRequest("b1", MARKET), CancelRequest("b2", MARKET)]
     result = await venue.submit_cycle(cancels, [bid("p1", 3, PRICE - 200)])
     assert result is not None and result.accepted, result
     assert venue.tracker.stats.cancel_races == 1
+    await lift_ws_outage(stub)
     # the refused draft never reached the chain: simulation named the message, the rest went at once
     assert all(rec.code == 0 for rec in stub.chain.txs.values())
 
-    events = await collect(venue, settled, timeout_s=10.0)
+    events = await collect(venue, settled, timeout_s=30.0)
     assert [(e.reason, e.client_id) for e in events if isinstance(e, Reject)] == [
         (RejectReason.UNKNOWN_ORDER, "b1")
     ]

@@ -18,11 +18,19 @@ from flashmm_engine.venues.sei.recovery import GapReplayer
 from flashmm_engine.venues.sei.rest import SeiRest
 from flashmm_engine.venues.sei.stub.server import StubNode
 from flashmm_engine.venues.sei.venue import SeiVenue
-from tests.integration.sei_support import collect, taker_order, wait_blocks
+from tests.integration.sei_support import (
+    collect,
+    lift_ws_outage,
+    start_ws_outage,
+    taker_order,
+    wait_blocks,
+)
 
 MARKET = "sei:ETH/USDC"
 PRICE = 250_000
-WS_DOWN_S = 1.0
+NOTICE_TIMEOUT_S = 10.0
+"""A guard only: the poll ends as soon as the venue sees its websocket gone."""
+POLL_S = 0.005
 Key = tuple[int, int, int, Liquidity]
 
 
@@ -53,15 +61,16 @@ def chain_fills(node: StubNode, owner: str) -> dict[str, Key]:
 
 
 async def drop_websocket(node: StubNode, venue: SeiVenue) -> None:
-    await node.apply_faults({"ws_down_s": WS_DOWN_S, "drop_websockets": True})
-    for _ in range(100):
+    await start_ws_outage(node)
+    deadline = asyncio.get_running_loop().time() + NOTICE_TIMEOUT_S
+    while asyncio.get_running_loop().time() < deadline:
         if not venue.subscriber.connected.is_set():
             return
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(POLL_S)
     raise AssertionError("the venue did not notice the dropped websocket")
 
 
-async def reconnected(venue: SeiVenue, sessions: int, timeout_s: float = 10.0) -> None:
+async def reconnected(venue: SeiVenue, sessions: int, timeout_s: float = 30.0) -> None:
     """Called while disconnected: `connected` is set again once a new session has replayed the gap."""
     await asyncio.wait_for(venue.subscriber.connected.wait(), timeout_s)
     assert venue.subscriber.sessions >= sessions
@@ -90,9 +99,11 @@ async def test_gap_fills_are_replayed_exactly_from_the_tx_index(stub: StubNode, 
     await wait_blocks(1)
     # and our own order crosses the two asks: a partially filled taker order at two better prices
     await venue.place([bid("t1", 8, PRICE + 300)])
+    await wait_blocks(1)
     assert not venue.subscriber.connected.is_set(), "everything must happen while the websocket is down"
+    await lift_ws_outage(stub)
 
-    events = await collect(venue, lambda evs: filled(evs, "g1") == 5 and filled(evs, "t1") == 5, 10.0)
+    events = await collect(venue, lambda evs: filled(evs, "g1") == 5 and filled(evs, "t1") == 5, 30.0)
     await wait_blocks(3)  # any late duplicate has its chance
     events += drain(venue)
 
@@ -120,6 +131,7 @@ async def test_unexplained_contract_state_alerts_and_invents_no_fill(
     await wait_blocks(2)
     # the node lost its tx index for those heights (state sync, pruning): the fill cannot be replayed
     await stub.apply_faults({"tx_index_from_height": stub.chain.height + 1})
+    await lift_ws_outage(stub)
     await reconnected(venue, sessions + 1)
     await wait_blocks(2)
 

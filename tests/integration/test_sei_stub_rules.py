@@ -29,6 +29,9 @@ CHAIN_ID = "atlantic-2"
 KEY = PrivateKey(hashlib.sha256(b"plain cosmpy client key").digest())
 WALLET = LocalWallet(KEY, prefix="sei")
 START_TIMEOUT_S = 20
+TX_WAIT_S = 30.0
+"""Only a guard: tests wait for the tx to be executed (found by hash), not for a number of blocks."""
+POLL_S = 0.05
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +64,17 @@ def node() -> Iterator[dict[str, Any]]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def executed(node: dict[str, Any], txhash: str) -> dict[str, Any]:
+    """The tx result once a block has executed it."""
+    deadline = time.monotonic() + TX_WAIT_S
+    status, body = http("GET", f"{node['rest_url']}/cosmos/tx/v1beta1/txs/{txhash}")
+    while status == 404 and time.monotonic() < deadline:
+        time.sleep(POLL_S)
+        status, body = http("GET", f"{node['rest_url']}/cosmos/tx/v1beta1/txs/{txhash}")
+    assert status == 200, body
+    return body
 
 
 def http(method: str, url: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
@@ -147,12 +161,8 @@ def test_executed_tx_is_found_by_hash_with_wasm_events(node: dict[str, Any]) -> 
     seq = int(probe["raw_log"].split("expected ")[1].split(",")[0])
     sent = broadcast(node, plain_cosmpy_tx(node["contract"], seq, int(acc["account_number"]), "6000usei"))
     assert sent["code"] == 0
-    deadline = time.monotonic() + 3
-    status, body = http("GET", f"{node['rest_url']}/cosmos/tx/v1beta1/txs/{sent['txhash']}")
-    while status == 404 and time.monotonic() < deadline:
-        time.sleep(0.05)
-        status, body = http("GET", f"{node['rest_url']}/cosmos/tx/v1beta1/txs/{sent['txhash']}")
-    assert status == 200 and body["tx_response"]["code"] == 0
+    body = executed(node, sent["txhash"])
+    assert body["tx_response"]["code"] == 0
     types = [e["type"] for e in body["tx_response"]["events"]]
     assert "wasm" in types and "wasm-submit_order" in types
 
@@ -163,7 +173,7 @@ def test_tx_search_by_query_or_legacy_events_with_the_sdk_errors(node: dict[str,
     seq = int(probe["raw_log"].split("expected ")[1].split(",")[0])
     sent = broadcast(node, plain_cosmpy_tx(node["contract"], seq, int(acc["account_number"]), "6000usei"))
     assert sent["code"] == 0
-    time.sleep(0.3)  # a few 100 ms blocks
+    executed(node, sent["txhash"])
     base = node["rest_url"] + "/cosmos/tx/v1beta1/txs?"
     contract = f"wasm._contract_address='{node['contract']}'"
     by_query = urllib.parse.urlencode({"query": f"{contract} AND tx.height>=1", "limit": "100"})
@@ -181,3 +191,12 @@ def test_tx_search_by_query_or_legacy_events_with_the_sdk_errors(node: dict[str,
     )
     status, past_end = http("GET", base + by_query + f"&page={total + 1}")
     assert status == 500 and "page should be within" in past_end["message"]
+
+
+def test_fault_api_refuses_unknown_keys_and_names_them(node: dict[str, Any]) -> None:
+    status, body = http("POST", f"{node['rest_url']}/stub/faults", {"duplicate": True, "nope": 1})
+    assert status == 400 and "unknown fault key 'nope'" in body["message"]
+    status, body = http("POST", f"{node['rest_url']}/stub/faults", {"fund": {"address": "a", "amt": 1}})
+    assert status == 400 and "unknown key 'amt' in fault 'fund'" in body["message"]
+    status, body = http("POST", f"{node['rest_url']}/stub/faults", {"duplicate": False})
+    assert status == 200

@@ -1,4 +1,5 @@
-"""Fault injection for the replay server: drop, duplicate or reorder a fraction of messages per client."""
+"""Fault injection for the replay server: drop, duplicate or reorder a fraction of messages per client
+(seeded draws over the message stream), and disconnect each connection after a number of messages."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class FaultPlan:
-    disconnect_every_s: float = 0.0  # 0 = never
+    disconnect_every_s: float = 0.0  # wall-clock, for people watching; 0 = never
+    disconnect_after_messages: int = 0  # per connection, by message count (deterministic); 0 = never
     drop: float = 0.0
     duplicate: float = 0.0
     reorder: float = 0.0
@@ -21,10 +23,18 @@ class FaultPlan:
                 raise ValueError(f"fault fraction {name}={value} must be within [0, 1]")
         if self.disconnect_every_s < 0:
             raise ValueError("disconnect_every_s must be >= 0")
+        if self.disconnect_after_messages < 0:
+            raise ValueError("disconnect_after_messages must be >= 0")
 
     @property
     def active(self) -> bool:
-        return bool(self.disconnect_every_s or self.drop or self.duplicate or self.reorder)
+        return bool(
+            self.disconnect_every_s
+            or self.disconnect_after_messages
+            or self.drop
+            or self.duplicate
+            or self.reorder
+        )
 
 
 @dataclass

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
+import os
 import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import click
-import orjson
 
+from flashmm_engine.cli_support import PORT, emit, listen_failed, start_command
+from flashmm_engine.config.home import ensure_dir
+from flashmm_engine.errors import CommandFailed, InputError
 from flashmm_engine.marketdata.normalize import detect_market
 from flashmm_engine.marketdata.recorder import RawRecorder
 from flashmm_engine.service.signals import install_stop_signals
 from flashmm_engine.service.tasks import TaskTracker
-from flashmm_engine.telemetry.logs import configure_logging
 from flashmm_engine.venues.binance.faults import FaultPlan
 from flashmm_engine.venues.binance.feed import BinanceFeed, FeedConfig
 from flashmm_engine.venues.binance.markets import BinanceMarket, as_market
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 
 DRAIN_S = 1.0
 """After the replay ends, time left for the connector to consume what is still in flight."""
+FRACTION = click.FloatRange(0.0, 1.0)
+POSITIVE_SECONDS = click.FloatRange(min=0, min_open=True)
 
 capture_argument = click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 market_option = click.option(
@@ -40,26 +43,36 @@ market_option = click.option(
 
 def replay_options(command: Any) -> Any:
     options = [
-        click.option("--speed", type=float, default=1.0, show_default=True, help="1 = as recorded, 0 = max."),
         click.option(
-            "--disconnect-every", type=float, default=0.0, help="Close all clients every N s (0 = off)."
+            "--speed",
+            type=click.FloatRange(min=0),
+            default=1.0,
+            show_default=True,
+            help="1 = as recorded, N = N times faster, 0 = as fast as the client reads (paused while none).",
         ),
-        click.option("--drop", type=float, default=0.0, help="Fraction of messages dropped per client."),
-        click.option("--duplicate", type=float, default=0.0, help="Fraction of messages sent twice."),
         click.option(
-            "--reorder", type=float, default=0.0, help="Fraction of messages swapped with the next one."
+            "--disconnect-every",
+            type=click.FloatRange(min=0),
+            default=0.0,
+            help="Close all clients every N wall-clock seconds (0 = off; for people, not tests).",
+        ),
+        click.option(
+            "--disconnect-after-messages",
+            type=click.IntRange(min=0),
+            default=0,
+            help="Close each connection after it was sent N messages (0 = off; deterministic).",
+        ),
+        click.option("--drop", type=FRACTION, default=0.0, help="Fraction of messages dropped per client."),
+        click.option("--duplicate", type=FRACTION, default=0.0, help="Fraction of messages sent twice."),
+        click.option(
+            "--reorder", type=FRACTION, default=0.0, help="Fraction of messages swapped with the next one."
         ),
         click.option("--seed", type=int, default=None, help="Seed of the fault injection."),
-        click.option("--port", type=int, default=0, help="Port on 127.0.0.1 (0 = any free port)."),
+        click.option("--port", type=PORT, default=0, help="Port on 127.0.0.1 (0 = any free port)."),
     ]
     for option in reversed(options):
         command = option(command)
     return command
-
-
-def _emit(result: dict[str, Any]) -> None:
-    sys.stdout.write(orjson.dumps(result).decode() + "\n")
-    sys.stdout.flush()
 
 
 def _market(file: Path, market: str | None) -> BinanceMarket:
@@ -69,12 +82,18 @@ def _market(file: Path, market: str | None) -> BinanceMarket:
 def _server(file: Path, market: BinanceMarket, opts: dict[str, Any]) -> ReplayServer:
     faults = FaultPlan(
         disconnect_every_s=opts["disconnect_every"],
+        disconnect_after_messages=opts["disconnect_after_messages"],
         drop=opts["drop"],
         duplicate=opts["duplicate"],
         reorder=opts["reorder"],
         seed=opts["seed"],
     )
     lines = load_replay_lines(file)
+    if not any(line.stream is not None for line in lines):
+        raise InputError(
+            f"{file}: no stream message in {len(lines)} readable lines; expected a Binance capture "
+            'of "<ts_local_ns> {"stream": ...}" lines'
+        )
     return ReplayServer(lines, market, speed=opts["speed"], faults=faults, port=opts["port"])
 
 
@@ -83,8 +102,8 @@ def _server(file: Path, market: BinanceMarket, opts: dict[str, Any]) -> ReplaySe
 @market_option
 def verify_book(file: Path, market: str | None) -> None:
     """Rebuild the book from FILE with the live sync code and compare it with every matching bookTicker."""
-    configure_logging()
-    _emit(verify_capture(file, _market(file, market)))
+    start_command()
+    emit(verify_capture(file, _market(file, market)))
 
 
 @click.command("serve")
@@ -93,15 +112,22 @@ def verify_book(file: Path, market: str | None) -> None:
 @replay_options
 def serve(file: Path, market: str | None, **opts: Any) -> None:
     """Serve FILE on 127.0.0.1 as a Binance combined-stream websocket plus REST depth snapshots."""
-    configure_logging()
-    _emit(asyncio.run(_serve(_server(file, _market(file, market), opts))))
+    start_command()
+    summary = asyncio.run(_serve(_server(file, _market(file, market), opts)))
+    if not summary["sent"]:
+        raise CommandFailed(
+            f"served no message of {file} ({summary['lines']} lines loaded, {summary['position']} replayed)"
+        )
+    emit(summary)
 
 
 async def _serve(server: ReplayServer) -> dict[str, Any]:
     stop = asyncio.Event()
     install_stop_signals(stop)
-    await server.start()
+    await _start(server)
     log.info("serving: websocket %s/stream?streams=...  REST %s", server.ws_url, server.base_url)
+    ready = {"ws_url": server.ws_url, "rest_url": server.base_url, "market": server.market}
+    emit({**ready, "symbol": server.symbol, "streams": sorted(server.streams)})
     try:
         await stop.wait()
     finally:
@@ -110,6 +136,7 @@ async def _serve(server: ReplayServer) -> dict[str, Any]:
         "ws_url": server.ws_url,
         "rest_url": server.base_url,
         "lines": len(server.lines),
+        "sent": server.sent,
         "position": server.position,
         "finished": server.finished.is_set(),
         "faults_injected": asdict(server.fault_counts),
@@ -124,18 +151,47 @@ async def _serve(server: ReplayServer) -> dict[str, Any]:
     "--record", type=click.Path(file_okay=False, path_type=Path), default=None, help="Record raw to DIR."
 )
 @click.option(
-    "--print-every", type=float, default=1.0, show_default=True, help="Top-of-book print period (s)."
+    "--print-every",
+    type=POSITIVE_SECONDS,
+    default=1.0,
+    show_default=True,
+    help="Top-of-book print period (s).",
 )
-@click.option("--stale-after", type=float, default=5.0, show_default=True, help="Stale-feed timeout (s).")
+@click.option(
+    "--stale-after", type=POSITIVE_SECONDS, default=5.0, show_default=True, help="Stale-feed timeout (s)."
+)
 def watch(
     file: Path, market: str | None, record: Path | None, print_every: float, stale_after: float, **opts: Any
 ) -> None:
     """Replay FILE in-process and run the live connector against it, printing the top of book to stderr."""
-    configure_logging()
+    start_command()
+    if record is not None:
+        _check_writable(record)
     resolved = _market(file, market)
     server = _server(file, resolved, opts)
     recorder = RawRecorder(record, f"binance-{resolved}") if record else None
-    _emit(asyncio.run(_watch(server, recorder, print_every, stale_after)))
+    summary = asyncio.run(_watch(server, recorder, print_every, stale_after))
+    if not summary["messages"]:
+        raise CommandFailed(f"the connector received no message from the replay of {file}")
+    if recorder is not None and summary["recorded_lines"] < summary["messages"]:
+        raise CommandFailed(
+            f"recorded {summary['recorded_lines']} of {summary['messages']} received messages to {record}"
+        )
+    emit(summary)
+
+
+def _check_writable(directory: Path) -> None:
+    """An unusable recording directory stops `watch` before it replays anything."""
+    ensure_dir(directory, "the recording directory")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise InputError(f"cannot record to {directory}: the directory is not writable")
+
+
+async def _start(server: ReplayServer) -> None:
+    try:
+        await server.start()
+    except OSError as exc:
+        raise listen_failed("replay", server.host, server.port, exc) from None
 
 
 async def _watch(
@@ -144,7 +200,7 @@ async def _watch(
     started = time.monotonic()
     stop = asyncio.Event()
     install_stop_signals(stop)
-    await server.start()
+    await _start(server)
     config = FeedConfig(
         market=server.market,
         symbol=server.symbol,

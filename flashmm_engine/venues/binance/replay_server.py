@@ -12,7 +12,7 @@ import asyncio
 import logging
 import random
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 CLIENT_QUEUE_LIMIT = 50_000
 """Messages queued for one paced client before it is dropped as too slow (as Binance does)."""
+UNPACED_QUEUE_LIMIT = 64
+"""At speed 0 the replay waits for the client: it runs at most this many messages ahead of it."""
 YIELD_EVERY_LINES = 256
 """When running ahead of schedule (or unpaced), yield to the loop this often."""
 MIN_SLEEP_S = 0.001
@@ -96,14 +98,16 @@ class _Client:
     streams: frozenset[str]
     ws: web.WebSocketResponse
     injector: FaultInjector
-    queue: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(CLIENT_QUEUE_LIMIT))
+    queue: asyncio.Queue[str | None]  # None: close the connection once what is queued is sent
+    routed: int = 0
 
 
 class ReplayServer:
     """`speed` 1.0 = as recorded, N = N times faster, 0 = as fast as clients take messages.
 
     With `wait_for_client` the timeline starts when the first websocket client connects, so a short capture
-    is not over before anyone listens.
+    is not over before anyone listens; at speed 0 it also pauses while no client is connected, so what
+    each connection receives depends on message counts only, never on timing.
     """
 
     def __init__(
@@ -130,11 +134,18 @@ class ReplayServer:
         self.position = 0
         self.finished = asyncio.Event()
         self._client_joined = asyncio.Event()
+        self._client_present = asyncio.Event()
+        self._pause_without_clients = wait_for_client and not speed
+        self.sent = 0
         if not wait_for_client:
             self._client_joined.set()
         self._rng = random.Random(self.faults.seed)
         self._tasks = TaskTracker("replay")
         self._runner: web.AppRunner | None = None
+
+    @property
+    def streams(self) -> frozenset[str]:
+        return frozenset(line.stream for line in self.lines if line.stream is not None)
 
     @property
     def base_url(self) -> str:
@@ -183,6 +194,8 @@ class ReplayServer:
                     await asyncio.sleep(delay)
             if index % YIELD_EVERY_LINES == 0:
                 await asyncio.sleep(0)
+            if self._pause_without_clients and line.stream is not None:
+                await self._client_present.wait()
             self.book_feed.on_message(line.ts_local, line.raw)
             self.position = index + 1
             if line.stream is not None:
@@ -191,6 +204,7 @@ class ReplayServer:
         log.info("replay finished after %d lines", len(self.lines))
 
     async def _broadcast(self, line: ReplayLine) -> None:
+        limit = self.faults.disconnect_after_messages
         for client in list(self.clients):
             if line.stream not in client.streams:
                 continue
@@ -199,9 +213,21 @@ class ReplayServer:
             elif client.queue.full():
                 log.warning("replay client too slow (%d queued): disconnecting it", client.queue.qsize())
                 self._tasks.spawn(client.ws.close(), "close-slow-client")
-                self.clients.discard(client)
+                self._remove(client)
+                continue
             else:
                 client.queue.put_nowait(line.raw)
+            client.routed += 1
+            if limit and client.routed >= limit:
+                # the connection ends right after its N-th message: whatever the timing, it got exactly N
+                self.fault_counts.disconnects += 1
+                self._remove(client)
+                await client.queue.put(None)
+
+    def _remove(self, client: _Client) -> None:
+        self.clients.discard(client)
+        if not self.clients:
+            self._client_present.clear()
 
     async def _disconnector(self) -> None:
         while True:
@@ -212,6 +238,7 @@ class ReplayServer:
 
     async def _close_clients(self) -> None:
         clients, self.clients = list(self.clients), set()
+        self._client_present.clear()
         for client in clients:
             await client.ws.close()
 
@@ -222,25 +249,35 @@ class ReplayServer:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         injector = FaultInjector(self.faults, self.fault_counts, random.Random(self._rng.random()))
-        client = _Client(streams, ws, injector)
+        queue: asyncio.Queue[str | None] = asyncio.Queue(
+            CLIENT_QUEUE_LIMIT if self.speed else UNPACED_QUEUE_LIMIT
+        )
+        client = _Client(streams, ws, injector, queue)
         self.clients.add(client)
         self._client_joined.set()
+        self._client_present.set()
         writer = self._tasks.spawn(self._write(client), "client-writer")
         try:
             async for message in ws:  # reading is what answers pings and notices a close
                 if message.type == WSMsgType.ERROR:
                     log.info("replay client error: %s", ws.exception())
         finally:
-            self.clients.discard(client)
+            self._remove(client)
             writer.cancel()
+            while not client.queue.empty():  # a replay waiting to queue for this client goes on
+                client.queue.get_nowait()
         return ws
 
     async def _write(self, client: _Client) -> None:
         try:
             while not client.ws.closed:
                 raw = await client.queue.get()
+                if raw is None:
+                    await client.ws.close()
+                    return
                 for message in client.injector.apply(raw):
                     await client.ws.send_str(message)
+                    self.sent += 1
         except ConnectionResetError:
             log.debug("replay client went away while being written to")
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import click
 import orjson
 
-from flashmm_engine.config.settings import load_settings
+from flashmm_engine.cli_support import PORT, emit, listen_failed, start_command
 from flashmm_engine.config.sim import SimSettings
+from flashmm_engine.errors import InputError
 from flashmm_engine.service.signals import install_stop_signals
-from flashmm_engine.telemetry.logs import configure_logging
 from flashmm_engine.types import NOTIONAL_SCALE, MarketSpec
 from flashmm_engine.venues.sim.drivers import MarketDriver, ReplayDriver, SyntheticDriver
 from flashmm_engine.venues.sim.exchange import EngineExchange
@@ -30,8 +30,13 @@ log = logging.getLogger(__name__)
 
 @click.command("sim")
 @click.option("--describe", is_flag=True, help="Print the synthetic market's stylized facts (JSON) and exit.")
-@click.option("--seconds", type=float, default=None, help="Simulated span for --describe.")
-@click.option("--port", type=int, default=None, help="Override FLASHMM_SIM__PORT (0 = any free port).")
+@click.option(
+    "--seconds",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Simulated span for --describe (default FLASHMM_SIM__SYNTHETIC__DESCRIBE_SECONDS).",
+)
+@click.option("--port", type=PORT, default=None, help="Override FLASHMM_SIM__PORT (0 = any free port).")
 @click.option(
     "--capture",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -40,20 +45,20 @@ log = logging.getLogger(__name__)
 )
 def venue_sim(describe: bool, seconds: float | None, port: int | None, capture: Path | None) -> None:
     """Run the local simulated exchange on 127.0.0.1 (websocket)."""
-    settings = load_settings()
-    configure_logging(settings.telemetry.log_level, settings.telemetry.log_json)
+    settings = start_command()
+    if seconds is not None and not describe:
+        raise click.UsageError("--seconds applies to --describe only")
     sim = settings.sim.model_copy(
         update={k: v for k, v in (("port", port), ("capture", capture)) if v is not None}
     )
     if describe:
         from flashmm_engine.venues.sim.stylized import describe as describe_market
 
-        span = seconds or sim.synthetic.describe_seconds
-        facts = describe_market(sim_spec(sim), synthetic_params(sim), sim.synthetic.seed, span)
-        sys.stdout.write(orjson.dumps(facts).decode() + "\n")
+        span = sim.synthetic.describe_seconds if seconds is None else seconds
+        emit(describe_market(sim_spec(sim), synthetic_params(sim), sim.synthetic.seed, span))
         return
     if not sim.api_keys:
-        raise click.ClickException('no API keys: set FLASHMM_SIM__API_KEYS=\'{"account": "key"}\'')
+        raise InputError('no API keys: set FLASHMM_SIM__API_KEYS=\'{"account": "key"}\'')
     asyncio.run(_serve(sim))
 
 
@@ -103,5 +108,8 @@ async def _serve(sim: SimSettings) -> None:
         sys.stdout.write(orjson.dumps({"url": url, "market": spec.symbol}).decode() + "\n")
         sys.stdout.flush()
 
-    await server.run(stop, ready)
+    try:
+        await server.run(stop, ready)
+    except OSError as exc:
+        raise listen_failed("venue sim", sim.host, sim.port, exc) from None
     log.info("sim venue stopped; bad input counts: %s", dict(server.bad_input.counts))

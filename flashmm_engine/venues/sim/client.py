@@ -240,6 +240,10 @@ class SimVenueClient:
         try:
             await self._send({**message, "id": request_id})
             return await asyncio.wait_for(future, REQUEST_TIMEOUT_S)
+        except TimeoutError:
+            raise VenueError(
+                f"sim venue did not answer {message.get('op')!r} within {REQUEST_TIMEOUT_S}s"
+            ) from None
         finally:
             self._pending.pop(request_id, None)
 

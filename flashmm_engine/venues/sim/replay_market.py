@@ -11,8 +11,6 @@ With `partial_fills` a queue fill executes only the quantity that got past us; o
 
 from __future__ import annotations
 
-import math
-
 from flashmm_engine.marketdata.book import ASK, BID, find_best
 from flashmm_engine.types import BookTop, CancelRequest, OrderRequest, RejectReason, Side, TimeInForce
 from flashmm_engine.venues.sim.book import RestingOrder
@@ -131,13 +129,10 @@ class ReplayMarket:
             events = self._fill_through(-1, price - 1, ts) if price > self.min_our_ask else []
         for order, pos in list(self._ours[resting_side].get(price, ())):
             self.queue.on_trade(pos, size)
-            if pos.front <= -1:
-                qty = (
-                    order.remaining
-                    if not self.partial_fills
-                    else min(order.remaining, math.floor(-pos.front))
-                )
-                pos.front += qty
+            passed = pos.passed_lots()
+            if passed >= 1:
+                qty = order.remaining if not self.partial_fills else min(order.remaining, passed)
+                pos.consume(qty)
                 events += self._fill(order, qty, ts)
         return events
 
@@ -202,7 +197,7 @@ class ReplayMarket:
     def _track(self, order: RestingOrder) -> None:
         book = self.bids if order.side is Side.BUY else self.asks
         level = self._ours[order.side.sign].setdefault(order.price, [])
-        level.append((order, QueuePos(front=float(book.get(order.price, 0)))))
+        level.append((order, QueuePos.behind(book.get(order.price, 0))))
         self._refresh_extremes()
 
     def _untrack(self, order: RestingOrder) -> None:

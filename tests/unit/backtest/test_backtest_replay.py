@@ -5,14 +5,26 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from flashmm_engine.backtest.run import BacktestOptions, backtest_tables
+from flashmm_engine.backtest.run import BacktestOptions, backtest_tables, run_columns
 from flashmm_engine.backtest.synthetic_run import backtest_synthetic
 from flashmm_engine.config.sim import SimSettings
 from flashmm_engine.marketdata.normalize import NormalizedTables, load_capture
+from flashmm_engine.types import NS_PER_MS, MarketSpec
+from flashmm_engine.venues.sim.replay_columns import (
+    ASK_LEVEL,
+    BID_LEVEL,
+    CLEAR,
+    CLEAR_EVENT,
+    LEVEL,
+    TRADE,
+    TRADE_EVENT,
+    EventColumns,
+)
 
 REQUIRED = {
     "events",
@@ -46,10 +58,54 @@ def test_replay_backtest_is_deterministic_and_consistent(usdm: NormalizedTables)
     assert abs(first["decisions"] - span_s * 5) <= 2  # 5 Hz
     assert first["fills"] > 0 and first["volume"] == pytest.approx(first["fills"] * 0.001)
     assert first["fees"] < 0  # maker rebates only: post-only quotes never take
-    net = first["realized_pnl"] + first["unrealized_pnl"]  # realized is after fees
-    assert first["pnl"] == pytest.approx(net, abs=1e-6)
+    net = first["realized_pnl_units"] + first["unrealized_pnl_units"]  # realized is after fees
+    assert first["pnl_units"] == net and first["fees_units"] < 0
     assert abs(first["position"]) <= 0.010 + 1e-9
     assert 0 < first["quote_uptime"] <= 1 and 0 < first["fill_ratio"] <= 1
+
+
+def scripted_tape() -> EventColumns:
+    """Book 100 x 102 (5 lots each), then three trades of 6 lots: a sell into 100, a buy of 102, a sell
+    into 100."""
+    rows = [  # ms, code, side, price, size
+        (0, CLEAR_EVENT, 1, 100, 5),
+        (0, ASK_LEVEL, -1, 102, 5),
+        (300, TRADE_EVENT, -1, 100, 6),
+        (500, TRADE_EVENT, 1, 102, 6),
+        (700, TRADE_EVENT, -1, 100, 6),
+        (800, ASK_LEVEL, -1, 102, 5),
+    ]
+    kinds = {CLEAR_EVENT: CLEAR, BID_LEVEL: LEVEL, ASK_LEVEL: LEVEL, TRADE_EVENT: TRADE}
+    return EventColumns(
+        [kinds[r[1]] for r in rows],
+        [r[0] * NS_PER_MS for r in rows],
+        [r[2] for r in rows],
+        [r[3] for r in rows],
+        [r[4] for r in rows],
+        [r[1] for r in rows],
+    )
+
+
+@pytest.mark.parametrize("queue", ["risk-averse", "power:2"])
+def test_replay_pnl_equals_a_hand_computation(queue: str) -> None:
+    """Half spread 1 tick around mid 101, one-lot post-only quotes, 10 ms latency, 200 ms decisions.
+
+    By hand: the 200 ms decision bids 100 and offers 102 (both join 5 lots ahead). The 300 ms sell of 6 gets
+    past the 5 ahead: bought 1 @100. At 400 ms (long 1) the bid drops to 99 and the offer stays at 102
+    (never inside the touch); the 500 ms buy of 6 lifts it: sold 1 @102. At 600 ms (flat) the bid is back at
+    100 behind 5 lots; the 700 ms sell fills it: bought 1 @100. Maker fee -50 ppm: -5_000, -5_100, -5_000.
+    Units (1e-6 tick x lot): realized (102 - 100) * 1e6 + 15_100 fees = 2_015_100; long 1 @100 marked at
+    mid 101: unrealized 1_000_000; pnl 3_015_100.
+    """
+    spec = MarketSpec("ETHUSDT", Decimal("0.01"), Decimal("0.001"))
+    opts = BacktestOptions(half_spread_ticks=1, order_latency="10", queue=queue, maker_fee_ppm=-50)
+    result = run_columns(scripted_tape(), spec, opts)
+    assert result["fills"] == 3
+    assert result["fees_units"] == -15_100
+    assert result["realized_pnl_units"] == 2_015_100
+    assert result["unrealized_pnl_units"] == 1_000_000
+    assert result["pnl_units"] == 3_015_100
+    assert result["position"] == 0.001
 
 
 def test_the_queue_model_matters(usdm: NormalizedTables) -> None:

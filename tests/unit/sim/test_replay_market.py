@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 
@@ -19,7 +20,15 @@ from flashmm_engine.types import (
 )
 from flashmm_engine.venues.sim.market_config import SimMarket
 from flashmm_engine.venues.sim.matching import MatchingEngine
-from flashmm_engine.venues.sim.queue import PowerProbQueue, QueuePos, RiskAverseQueue, parse_queue_model
+from flashmm_engine.venues.sim.queue import (
+    QUEUE_UNITS_PER_LOT as U,
+)
+from flashmm_engine.venues.sim.queue import (
+    PowerProbQueue,
+    QueuePos,
+    RiskAverseQueue,
+    parse_queue_model,
+)
 from flashmm_engine.venues.sim.replay_market import ReplayMarket
 
 MARKET = "T:ETHUSD"
@@ -99,18 +108,43 @@ def test_cancel_removes_the_queue_position() -> None:
 
 def test_power_prob_queue_matches_the_hftbacktest_formula() -> None:
     # front 30, back 10, a 20-lot decrease: p(behind) = 10^2 / (10^2 + 30^2) = 0.1
-    pos = QueuePos(front=30.0)
-    PowerProbQueue(2.0).on_depth(pos, prev_qty=40, new_qty=20)
-    assert pos.front == pytest.approx(30 - 0.9 * 20 + min(10 - 0.1 * 20, 0))
+    # -> 30 - 0.9 * 20 + min(10 - 0.1 * 20, 0) = 12 lots, exactly
+    pos = QueuePos.behind(30)
+    PowerProbQueue(Fraction(2)).on_depth(pos, prev_qty=40, new_qty=20)
+    assert pos.front == 12 * U
+    # front 7, back 3, a 1-lot decrease: 49/58 of it from ahead of us, floored to a queue unit
+    pos = QueuePos.behind(7)
+    PowerProbQueue(Fraction(2)).on_depth(pos, prev_qty=10, new_qty=9)
+    assert pos.front == 7 * U - 844_827 and type(pos.front) is int
     # a trade already counted is not counted again by the book diff that follows it
-    pos = QueuePos(front=30.0)
-    model = PowerProbQueue(2.0)
+    pos = QueuePos.behind(30)
+    model = PowerProbQueue(Fraction(2))
     model.on_trade(pos, 5)
     model.on_depth(pos, prev_qty=40, new_qty=35)
-    assert pos.front == 25.0
-    averse = QueuePos(front=30.0)
+    assert pos.front == 25 * U
+    averse = QueuePos.behind(30)
     RiskAverseQueue().on_depth(averse, 40, 20)
-    assert averse.front == 20.0
+    assert averse.front == 20 * U
+
+
+def test_queue_fills_count_whole_lots_that_got_past() -> None:
+    pos = QueuePos.behind(2)
+    RiskAverseQueue().on_trade(pos, 2)
+    assert pos.passed_lots() == 0
+    pos.front -= U // 2  # half a lot past us is not a fill
+    assert pos.passed_lots() == 0
+    pos.front -= 3 * U
+    assert pos.passed_lots() == 3
+    pos.consume(3)
+    assert pos.passed_lots() == 0 and pos.front == -U // 2
+
+
+def test_fractional_power_splits_in_queue_units() -> None:
+    model = parse_queue_model("power:1.5")
+    assert model.name == "power:1.5"
+    pos = QueuePos.behind(4)
+    model.on_depth(pos, prev_qty=5, new_qty=4)  # front 4, back 1: 8 / (8 + 1) of the lot from ahead
+    assert pos.front == 4 * U - round(U * 8 / 9) and type(pos.front) is int
 
 
 def test_queue_model_names_are_validated() -> None:

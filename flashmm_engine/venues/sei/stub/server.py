@@ -22,6 +22,7 @@ from flashmm_engine.venues.sei.stub.ante import AnteConfig, TxRejected
 from flashmm_engine.venues.sei.stub.bank import Bank
 from flashmm_engine.venues.sei.stub.chain import StubChain
 from flashmm_engine.venues.sei.stub.contract import ContractError, FinContract
+from flashmm_engine.venues.sei.stub.fault_spec import FaultSpecError, check_fault_spec
 from flashmm_engine.venues.sei.stub.ws_hub import WsHub
 from flashmm_engine.venues.sei.units import DenomMarket
 
@@ -87,7 +88,8 @@ class StubNode:
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
-        self._runner = web.AppRunner(self.app())
+        # no access log: aiohttp's default line carries request headers
+        self._runner = web.AppRunner(self.app(), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
@@ -203,8 +205,11 @@ class StubNode:
 
     async def _faults(self, request: web.Request) -> web.Response:
         try:
-            spec = orjson.loads(await request.read())
+            spec = check_fault_spec(orjson.loads(await request.read()))
             return _json(await self.apply_faults(spec))
+        except FaultSpecError as exc:
+            self.bad_input.record("fault_spec", str(exc))
+            return _grpc_error(400, GRPC_INVALID_ARGUMENT, f"invalid fault spec: {exc}")
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, ArithmeticError) as exc:
             self.bad_input.record("fault_spec", repr(exc))
             return _grpc_error(400, GRPC_INVALID_ARGUMENT, f"invalid fault spec: {exc!r}")
@@ -212,6 +217,7 @@ class StubNode:
     async def apply_faults(self, spec: dict[str, Any]) -> dict[str, Any]:
         """bump_sequence {address, by}; min_gas_price; ws_down_s; drop_websockets; duplicate/reorder/base64
         event delivery; hold_blocks; tx_index_from_height; fund {address, denom, amount}."""
+        check_fault_spec(spec)
         out: dict[str, Any] = {}
         if bump := spec.get("bump_sequence"):
             acc = self.bank.ensure(str(bump["address"]))
