@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
 INSTANCE_ID = re.compile(r"^[A-Za-z0-9]{1,16}$")
 
@@ -44,8 +43,9 @@ class EngineSettings(BaseModel):
         gt=0,
         description="Start-up reconciliation must agree within this, or the market stays off.",
     )
-    ledger_url: str | None = Field(
-        default=None, description="SQLAlchemy URL of the ledger; unset = database.url."
+    ledger_url: SecretStr | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the ledger (secret: may hold a password); unset = database.url.",
     )
     model_name: str | None = Field(
         default=None,
@@ -55,12 +55,6 @@ class EngineSettings(BaseModel):
         default=False, description="Subscribe to the Binance reference feed for the basis feature."
     )
     reference_symbol: str = Field(default="ETHUSDT", description="Binance symbol of the reference feed.")
-    order_lots: int = Field(default=10, ge=1, description="Size of each quote, in lots.")
-    max_notional_quote: Decimal = Field(
-        default=Decimal(2000), gt=0, description="Position limit per market, in quote currency (worst case)."
-    )
-    min_spread_ticks: int = Field(default=2, ge=1, description="Narrowest quoted spread, in ticks.")
-    max_spread_ticks: int = Field(default=40, ge=1, description="Widest quoted spread, in ticks.")
 
     @field_validator("instance_id")
     @classmethod

@@ -97,11 +97,11 @@ async def run_bench(n_markets: int, seconds: float, hz: float, feed_rate: int) -
                 markets=list(urls),
                 sim_urls=urls,
                 cycle_hz=hz,
-                ledger_url=f"sqlite:///{root / 'ledger.db'}",
+                ledger_url=SecretStr(f"sqlite:///{root / 'ledger.db'}"),
                 model_name="bench",
             ),
             sim=SimSettings(api_keys={"mm": SecretStr(BENCH_KEY)}),
-            database=DatabaseSettings(url=registry_url),
+            database=DatabaseSettings(url=SecretStr(registry_url)),
             telemetry=TelemetrySettings(log_level="WARNING"),
         )
         runtime = EngineRuntime(settings, list(urls))

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-import orjson
 
-from flashmm_engine.config.settings import Settings, load_settings
+from flashmm_engine.cli_support import emit, start_command
+from flashmm_engine.config.settings import Settings
 from flashmm_engine.errors import InputError
 from flashmm_engine.telemetry.logs import configure_logging
 
@@ -37,7 +37,7 @@ def settings_from(config: Path | None) -> Settings:
         for key, value in values.items():
             if value is not None:
                 os.environ.setdefault(key, value)
-    return load_settings()
+    return start_command()
 
 
 def parse_markets(option: str | None, settings: Settings) -> list[str]:
@@ -60,7 +60,6 @@ def parse_markets(option: str | None, settings: Settings) -> list[str]:
 def run(config: Path | None, markets: str | None) -> None:
     """Run the live engine: reconcile, then quote every market on the cycle grid until SIGTERM."""
     settings = settings_from(config)
-    configure_logging(settings.telemetry.log_level, settings.telemetry.log_json)
     from flashmm_engine.engine.runtime import EngineRuntime
 
     runtime = EngineRuntime(settings, parse_markets(markets, settings))
@@ -94,4 +93,4 @@ def bench_engine(n_markets: int, seconds: float, hz: float, feed_rate: int) -> N
     from flashmm_engine.engine.bench import run_bench
 
     result = asyncio.run(run_bench(n_markets, seconds, hz, feed_rate))
-    click.echo(orjson.dumps(result).decode())
+    emit(result)

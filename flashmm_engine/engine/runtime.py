@@ -77,7 +77,8 @@ class EngineRuntime:
         return f"{self.engine.venue}/{market}"
 
     async def run(self, stop: asyncio.Event) -> None:
-        url = self.engine.ledger_url or self.settings.database.url
+        ledger_url = self.engine.ledger_url
+        url = ledger_url.get_secret_value() if ledger_url else self.settings.database.resolved_url
         ledger = await asyncio.to_thread(Ledger, url)
         self.journal = journal = LedgerJournal(ledger)
         journal.submit(
@@ -107,7 +108,7 @@ class EngineRuntime:
         from flashmm_engine.models.loader import load_model_async
         from flashmm_engine.models.registry import ModelRegistry
 
-        registry = await asyncio.to_thread(ModelRegistry, self.settings.database.url)
+        registry = await asyncio.to_thread(ModelRegistry, self.settings.database.resolved_url)
         try:
             version = await asyncio.to_thread(registry.production, name)
         finally:

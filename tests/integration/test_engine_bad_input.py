@@ -82,7 +82,7 @@ def engine_settings(tmp_path: Path, url: str) -> Settings:
         engine=EngineSettings(
             markets=[MARKET],
             sim_urls={MARKET: url},
-            ledger_url=f"sqlite:///{tmp_path / 'ledger.db'}",
+            ledger_url=SecretStr(f"sqlite:///{tmp_path / 'ledger.db'}"),
             reconcile_interval_s=1.0,
         ),
         sim=SimSettings(api_keys={"mm": SecretStr(KEY)}),
