@@ -116,6 +116,9 @@ class EngineRuntime:
         if version is None:
             log.warning("no production version of model %s: quoting with plain base quotes", name)
             return None
+        import torch
+
+        torch.set_num_threads(1)  # one sample per market per cycle: extra threads only add wake-up latency
         return await load_model_async(Path(version.path), FeatureSpec().spec_hash())
 
     async def _start_market(
