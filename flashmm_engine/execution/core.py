@@ -5,6 +5,10 @@ inventory, working orders and risk state to make the `MarketView`, asks the quot
 gate screen them, diffs them against the working orders, has the gate approve each new order, and returns
 one `QuoteBatch` for the caller to send. Venue answers come back through `on_venue_event` (after the ledger
 made a fill durable). The clock and venue are the caller's: the core does no I/O.
+
+At most one batch is in flight per market: while the venue has not answered every place and cancel of the
+last batch, a cycle sends nothing, except cancels when risk pulled every quote (stale feed, HALTED): those
+can only shrink exposure, so they never wait.
 """
 
 from __future__ import annotations
