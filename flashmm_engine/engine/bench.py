@@ -31,7 +31,8 @@ from flashmm_engine.engine.stats import RuntimeStats, Samples
 from flashmm_engine.errors import CommandFailed
 
 WARMUP_S = 3.0
-VENUE_START_S = 60.0
+VENUE_START_S = 180.0
+ENGINE_START_S = 300.0
 BOOK_EVENTS_PER_AGENT_EVENT = 1.0
 """Assumed when sizing the synthetic flow; the figure reported is what was received."""
 BENCH_KEY = "bench-key"
@@ -107,7 +108,7 @@ async def run_bench(n_markets: int, seconds: float, hz: float, feed_rate: int) -
         runtime = EngineRuntime(settings, list(urls))
         stop = asyncio.Event()
         task = asyncio.get_running_loop().create_task(runtime.run(stop))
-        await asyncio.wait_for(runtime.started.wait(), VENUE_START_S)
+        await asyncio.wait_for(runtime.started.wait(), ENGINE_START_S)
         await asyncio.sleep(WARMUP_S)
         for runner in runtime.runners:
             runner.stats = RuntimeStats()

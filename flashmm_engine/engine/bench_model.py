@@ -46,7 +46,7 @@ def export_bench_model(root: Path, registry_url: str, name: str = "bench") -> Pa
         loss = torch.nn.functional.cross_entropy(model.logits(xt).reshape(-1, 3), yt.reshape(-1))
         loss.backward()  # type: ignore[no-untyped-call]
         optimizer.step()
-    metrics: dict[str, float] = {"train_loss": float(loss)}
+    metrics: dict[str, float] = {"train_loss": float(loss.item())}
     manifest = {
         "model_kind": "mlp",
         "spec_hash": spec.spec_hash(),
