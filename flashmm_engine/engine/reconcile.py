@@ -35,6 +35,11 @@ class ReconcileFailed(RuntimeError):
     """The ledger and the venue could not be brought to agree."""
 
 
+class LedgerBehind(RuntimeError):
+    """The ledger has not yet applied the events the venue's snapshot includes: no comparison is possible
+    yet (a slow machine, not a disagreement)."""
+
+
 async def open_ledger_market(runner: MarketRunner, resumed_from: int) -> None:
     """Load the market's holdings, or adopt the venue's balances as the opening balance (exactly as of
     private event N on a sequenced venue, whose events up to N are then skipped)."""
@@ -65,7 +70,10 @@ async def reconcile_at_start(runner: MarketRunner) -> None:
     deadline = time.monotonic() + runner.settings.start_timeout_s
     await cancel_our_open_orders(runner, deadline)
     for attempt in range(COMPARE_ATTEMPTS):
-        problem = await compare(runner, deadline)
+        try:
+            problem = await compare(runner, deadline)
+        except LedgerBehind as exc:
+            problem = str(exc)
         if problem is None:
             break
         log.warning("%s: start-up reconciliation attempt %d: %s", runner.market, attempt + 1, problem)
@@ -125,7 +133,9 @@ async def compare(runner: MarketRunner, deadline: float | None = None) -> str | 
         if not runner.consuming:
             return "the ledger stopped taking events"
         if time.monotonic() > wait_until:
-            return f"venue is at event {view.seq}, the ledger applied only up to {runner.applied_seq}"
+            raise LedgerBehind(
+                f"venue is at event {view.seq}, the ledger applied only up to {runner.applied_seq}"
+            )
         await asyncio.sleep(0.005)
     state = runner.state_at(view.seq)
     if state is None:
@@ -155,6 +165,10 @@ async def reconcile_periodically(runner: MarketRunner, stop: asyncio.Event) -> N
             problem = await compare(runner)
         except VenueError as exc:
             runner.alert("reconcile_unavailable", str(exc))
+            continue
+        except LedgerBehind as exc:
+            runner.stats.alerts["reconcile_skipped_ledger_behind"] += 1
+            log.warning("%s: reconciliation skipped: %s", runner.market, exc)
             continue
         if problem is None:
             suspect = None

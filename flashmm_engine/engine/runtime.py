@@ -14,6 +14,7 @@ from flashmm_engine.config.settings import Settings
 from flashmm_engine.engine.links import MarketLink, connect_sim
 from flashmm_engine.engine.market_task import MarketRunner
 from flashmm_engine.engine.reconcile import (
+    LedgerBehind,
     ReconcileFailed,
     cancel_our_open_orders,
     compare,
@@ -208,5 +209,5 @@ class EngineRuntime:
                 book_messages=stats.book_messages,
                 bad_input=dict(runner.core.bad_input.counts),
             )
-        except (ReconcileFailed, VenueError) as exc:
+        except (ReconcileFailed, LedgerBehind, VenueError) as exc:
             runner.alert("shutdown_incomplete", str(exc))
