@@ -30,6 +30,8 @@ COMMANDS: dict[str, str] = {
     "model rollback": "flashmm_engine.models.registry_cli:rollback",
     "bench inference": "flashmm_engine.models.bench_cli:inference",
     "venue sei-stub": "flashmm_engine.venues.sei.stub.cli:sei_stub",
+    "engine run": "flashmm_engine.engine.cli:run",
+    "bench engine": "flashmm_engine.engine.cli:bench_engine",
 }
 
 GROUP_HELP = {

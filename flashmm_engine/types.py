@@ -174,9 +174,12 @@ class OrderStatus(enum.Enum):
     UNKNOWN = "unknown"
     """Sent, but no outcome within the venue's timeout: possibly live until the venue resolves it."""
 
+    EXPIRED = "expired"
+    """The venue no longer knows an order we never saw finish (found by a query after an ack timeout)."""
+
     @property
     def is_terminal(self) -> bool:
-        return self in (OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED)
+        return self in (OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED)
 
 
 class RejectReason(enum.Enum):
@@ -276,3 +279,159 @@ class AccountState:
 
     cash: int = 0
     positions: dict[str, int] = field(default_factory=dict)
+
+
+# --- The trading core's view of one market and its output (ARCHITECTURE section 4, "Trading core") ---
+
+
+@dataclass(frozen=True, slots=True)
+class BookTop:
+    """Best bid and ask in ticks with their sizes in lots; only built for a two-sided book."""
+
+    bid_price: int
+    bid_size: int
+    ask_price: int
+    ask_size: int
+
+    @property
+    def mid_x2(self) -> int:
+        """Twice the mid, so it stays an integer."""
+        return self.bid_price + self.ask_price
+
+
+Levels = tuple[tuple[int, int], ...]
+"""Book levels (price_ticks, size_lots), best first."""
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """One model output for one market, made at `ts_ns` by model `version`.
+
+    `probs[h]` is (down, flat, up) for horizon `horizons[h]`; `expected_return_bps` is the model's expected
+    mid return over the quoting horizon. `inference_ns` is the measured inference time (0 in backtests,
+    where time is simulated)."""
+
+    version: str
+    ts_ns: int
+    horizons: tuple[str, ...]
+    probs: tuple[tuple[float, float, float], ...]
+    expected_return_bps: float
+    inference_ns: int = 0
+
+
+class TradingState(enum.Enum):
+    ACTIVE = "active"
+    REDUCING = "reducing"
+    """Only orders that shrink the position are allowed."""
+    HALTED = "halted"
+    """No new orders; working orders are cancelled."""
+
+
+@dataclass(frozen=True, slots=True)
+class RiskState:
+    """A market's trading state, why it is in it, and since when (ns)."""
+
+    state: TradingState
+    reason: str
+    since_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class WorkingOrder:
+    """An order of ours that is not known to be finished, as the order manager tracks it.
+
+    `remaining` is what could still fill; `cancel_sent` orders still count for risk until the venue confirms
+    the cancel, since they can fill before it arrives."""
+
+    client_id: str
+    market: str
+    side: Side
+    price: int
+    size: int
+    remaining: int
+    status: OrderStatus
+    level: int
+    sent_ns: int
+    cancel_sent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FeedView:
+    """What the market-data side knows about one market at a cycle: the part of a `MarketView` the runtime
+    (or the backtester) supplies. Book prices are ticks and sizes lots; `book_ts_ns` is the local receive
+    time of the last book update, `synced` is False while the book is resyncing. `features` is the
+    `FeatureState.sample` vector (or None when no model runs), `warm` its warm flag; `volatility_bps` is the
+    mid's volatility in bps per sqrt(second)."""
+
+    market: str
+    ts_ns: int
+    top: BookTop | None
+    bids: Levels = ()
+    asks: Levels = ()
+    book_ts_ns: int | None = None
+    synced: bool = True
+    features: tuple[float, ...] | None = None
+    warm: bool = False
+    prediction: Prediction | None = None
+    volatility_bps: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MarketView:
+    """Everything one cycle decides on for one market: the feed's view plus our own inventory (lots),
+    working orders and risk state, at cycle time `now_ns`."""
+
+    feed: FeedView
+    now_ns: int
+    position: int
+    working: tuple[WorkingOrder, ...]
+    risk: RiskState
+
+    @property
+    def market(self) -> str:
+        return self.feed.market
+
+    @property
+    def top(self) -> BookTop | None:
+        return self.feed.top
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """One target order: a side, a price in ticks, a size in lots, and its level (0 = closest to the mid)."""
+
+    side: Side
+    price: int
+    size: int
+    level: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TargetQuotes:
+    """The quoter's answer for one market and cycle. `model_used` is False when the quotes are the plain
+    base quotes; `fallback` then says why (e.g. "model_missing", "model_stale", "model_nan")."""
+
+    market: str
+    quotes: tuple[Quote, ...]
+    model_used: bool = False
+    fallback: str | None = None
+    reservation_ticks: float | None = None
+    half_spread_ticks: float | None = None
+
+    def side(self, side: Side) -> tuple[Quote, ...]:
+        return tuple(q for q in self.quotes if q.side is side)
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteBatch:
+    """One venue batch for one market: cancels first, then places. `queries` are client ids whose ack timed
+    out: the runtime must ask the venue about them (open orders) and report back; nothing is assumed."""
+
+    market: str
+    cancels: tuple[CancelRequest, ...] = ()
+    places: tuple[OrderRequest, ...] = ()
+    queries: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.cancels or self.places)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 import click
 
-from flashmm_engine.backtest.run import BacktestOptions
+from flashmm_engine.backtest.build import BacktestOptions, StrategyName
 from flashmm_engine.cli_support import emit, start_command
 from flashmm_engine.errors import CommandFailed, InputError
+from flashmm_engine.strategy.avellaneda import BaseModel
 from flashmm_engine.venues.capture_cli import capture_options
 
 log = logging.getLogger(__name__)
@@ -25,7 +28,40 @@ log = logging.getLogger(__name__)
     help="Backtest SECONDS of synthetic flow.",
 )
 @capture_options
-@click.option("--strategy", type=click.Choice(["fixed"]), default="fixed", show_default=True)
+@click.option(
+    "--strategy",
+    type=click.Choice(["fixed", "mm"]),
+    default="fixed",
+    show_default=True,
+    help="fixed: the fixed-spread cross-check; mm: AS/GLFT quoting on replayed features.",
+)
+@click.option("--base", type=click.Choice(["as", "glft"]), default="as", show_default=True, help="mm only.")
+@click.option("--gamma", type=click.FloatRange(min=0, min_open=True), default=0.05, show_default=True)
+@click.option(
+    "--horizon-s", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True, help="AS T-t."
+)
+@click.option(
+    "--model",
+    "model_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Model artifact directory: mm quotes with the model's skew (needs FILE).",
+)
+@click.option(
+    "--max-notional",
+    type=click.FloatRange(min=0, min_open=True),
+    default=2000.0,
+    show_default=True,
+    help="Risk limit on |position| x price, worst case, in quote currency.",
+)
+@click.option("--stale-feed-ms", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option(
+    "--from-fraction",
+    type=click.FloatRange(0.0, 0.99),
+    default=0.0,
+    show_default=True,
+    help="Trade only after this fraction of the capture's span (0.7 = the held-out 30%).",
+)
 @click.option("--half-spread-ticks", type=click.IntRange(min=0), default=5, show_default=True)
 @click.option(
     "--order-size", type=click.IntRange(min=1), default=1, show_default=True, help="Lots per quote."
@@ -70,6 +106,13 @@ def backtest(
     symbol: str | None,
     exchange_info: Path | None,
     strategy: str,
+    base: str,
+    gamma: float,
+    horizon_s: float,
+    model_dir: Path | None,
+    max_notional: float,
+    stale_feed_ms: int,
+    from_fraction: float,
     half_spread_ticks: int,
     order_size: int,
     max_position: int,
@@ -85,11 +128,21 @@ def backtest(
     seed: int,
     as_json: bool,
 ) -> None:
-    """Backtest the fixed-spread strategy on FILE (a raw capture) or on --synthetic SECONDS."""
+    """Backtest the trading core on FILE (a raw capture) or on --synthetic SECONDS."""
     if (file is None) == (synthetic_s is None):
         raise click.UsageError("give either FILE or --synthetic SECONDS")
+    if model_dir is not None and strategy != "mm":
+        raise InputError("--model needs --strategy mm")
     settings = start_command()
     opts = BacktestOptions(
+        strategy=cast("StrategyName", strategy),
+        base=cast("BaseModel", base),
+        gamma=gamma,
+        horizon_s=horizon_s,
+        model_dir=model_dir,
+        max_notional_quote=Decimal(str(max_notional)),
+        stale_feed_ms=stale_feed_ms,
+        from_fraction=from_fraction,
         half_spread_ticks=half_spread_ticks,
         order_size=order_size,
         max_position=max_position,
@@ -121,4 +174,4 @@ def backtest(
     if not result.get("events"):
         source = file if file is not None else "the synthetic session"
         raise CommandFailed(f"backtest read no market events from {source}: nothing to report")
-    emit({"strategy": strategy, **result})
+    emit(result)

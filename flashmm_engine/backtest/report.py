@@ -11,11 +11,11 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
-from flashmm_engine.strategy.base import BookTop
 from flashmm_engine.types import (
     NOTIONAL_SCALE,
     NS_PER_S,
     Ack,
+    BookTop,
     CancelAck,
     CancelRequest,
     Fill,

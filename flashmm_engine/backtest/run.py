@@ -1,50 +1,47 @@
-"""Assemble and run a backtest: market mode + matching engine + latency + strategy + report."""
+"""Assemble and run a backtest on a capture: replayed market + matching engine + latency + the trading core.
+
+`--strategy fixed` runs the core with the fixed-spread quoter on the exchange's book (the hftbacktest
+cross-check); `--strategy mm` runs it with the AS/GLFT quoter on the replayed `FeatureState`, with the model
+in the loop when one is given.
+"""
 
 from __future__ import annotations
 
 import gc
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from flashmm_engine.backtest.build import (
+    ACCOUNT,
+    BacktestOptions,
+    build_core,
+    feature_spec,
+    latencies,
+    load_predictor,
+    margin_sim_market,
+    summarize,
+)
+from flashmm_engine.backtest.feeds import ExchangeFeed, FeatureFeed, MarketTime
 from flashmm_engine.backtest.replay import run_replay
 from flashmm_engine.backtest.report import BacktestReport
-from flashmm_engine.backtest.session import Session
-from flashmm_engine.marketdata.normalize import NormalizedTables, normalize
-from flashmm_engine.strategy.fixed_spread import FixedSpreadParams, FixedSpreadStrategy
-from flashmm_engine.types import MarketSpec
+from flashmm_engine.backtest.session import BacktestFeed, Session
+from flashmm_engine.features.state import FeatureState
+from flashmm_engine.marketdata.normalize import NormalizedTables, iter_events, normalize
+from flashmm_engine.service.clock import ManualClock
+from flashmm_engine.types import NS_PER_MS, MarketEvent, MarketSpec, TargetQuotes
 from flashmm_engine.venues.captures import open_capture
-from flashmm_engine.venues.sim.columns import EventColumns, merge_tables
-from flashmm_engine.venues.sim.latency import ConstantLatency, Latency, parse_latency
-from flashmm_engine.venues.sim.market_config import SimMarket
+from flashmm_engine.venues.sim.latency import parse_latency
 from flashmm_engine.venues.sim.matching import MatchingEngine
 from flashmm_engine.venues.sim.queue import parse_queue_model
+from flashmm_engine.venues.sim.replay_columns import EventColumns, merge_tables
 from flashmm_engine.venues.sim.replay_market import ReplayMarket
 
 log = logging.getLogger(__name__)
 
-ACCOUNT = "backtest"
-
-
-@dataclass(frozen=True)
-class BacktestOptions:
-    half_spread_ticks: int = 5
-    order_size: int = 1
-    max_position: int = 10
-    skew_ticks_per_order: int = 1
-    decision_interval_ms: int = 200
-    order_latency: str = "10"
-    response_latency: str | None = None
-    """Defaults to the order latency."""
-    feed_latency: str | None = None
-    """None = the strategy sees the book as recorded; else ms or file:PATH, like the order latency."""
-    queue: str = "power:2"
-    partial_fills: bool = False
-    maker_fee_ppm: int = 0
-    taker_fee_ppm: int = 0
-    seed: int = 0
+__all__ = ["BacktestOptions", "backtest_capture", "backtest_tables", "run_columns"]
 
 
 def backtest_capture(
@@ -62,71 +59,88 @@ def backtest_capture(
     return {**info.describe(), **result, "load_seconds": round(load_s, 3)}
 
 
-def backtest_tables(tables: NormalizedTables, opts: BacktestOptions) -> dict[str, Any]:
+def backtest_tables(
+    tables: NormalizedTables,
+    opts: BacktestOptions,
+    schedule: Sequence[int] | None = None,
+    on_targets: Callable[[int, TargetQuotes], None] | None = None,
+) -> dict[str, Any]:
+    """`schedule`: explicit cycle times instead of the grid; `on_targets` sees every cycle's targets."""
     started = time.perf_counter()
     columns = merge_tables(tables)
     merge_s = time.perf_counter() - started
-    return {**run_columns(columns, tables.spec, opts), "merge_seconds": round(merge_s, 3)}
+    result = run_columns(columns, tables.spec, opts, iter_events(tables), schedule, on_targets)
+    return {**result, "merge_seconds": round(merge_s, 3)}
 
 
-def sim_market(spec: MarketSpec, opts: BacktestOptions) -> SimMarket:
-    # a backtest trades on margin: position limits are the strategy's job, not the balance's
-    return SimMarket(spec, opts.maker_fee_ppm, opts.taker_fee_ppm, allow_short=True, check_quote=False)
-
-
-def make_strategy(spec: MarketSpec, opts: BacktestOptions) -> FixedSpreadStrategy:
-    params = FixedSpreadParams(
-        market=spec.symbol,
-        half_spread_ticks=opts.half_spread_ticks,
-        order_size=opts.order_size,
-        max_position=opts.max_position,
-        skew_ticks_per_order=opts.skew_ticks_per_order,
-        decision_interval_ms=opts.decision_interval_ms,
-    )
-    return FixedSpreadStrategy(params)
-
-
-def latencies(opts: BacktestOptions) -> tuple[Latency, Latency]:
-    order = parse_latency(opts.order_latency, opts.seed)
-    response = parse_latency(opts.response_latency, opts.seed + 1) if opts.response_latency else order
-    if isinstance(order, ConstantLatency) or opts.response_latency:
-        return order, response
-    return order, parse_latency(opts.order_latency, opts.seed + 1)
-
-
-def feed_latency(opts: BacktestOptions) -> Latency | None:
-    return parse_latency(opts.feed_latency, opts.seed + 2) if opts.feed_latency else None
-
-
-def run_columns(columns: EventColumns, spec: MarketSpec, opts: BacktestOptions) -> dict[str, Any]:
+def run_columns(
+    columns: EventColumns,
+    spec: MarketSpec,
+    opts: BacktestOptions,
+    events: Iterator[MarketEvent] | None = None,
+    schedule: Sequence[int] | None = None,
+    on_targets: Callable[[int, TargetQuotes], None] | None = None,
+) -> dict[str, Any]:
+    """The replay on merged columns; `events` (the same capture as types.py events) feed the features."""
     if not len(columns):
         raise ValueError("the capture holds no book or trade events")
-    engine = MatchingEngine([sim_market(spec, opts)])
+    engine = MatchingEngine([margin_sim_market(spec, opts)])
     market = ReplayMarket(engine, spec.symbol, parse_queue_model(opts.queue), opts.partial_fills)
-    strategy = make_strategy(spec, opts)
+    first, last = columns.ts[0], columns.ts[-1]
+    clock = ManualClock(first)
+    core = build_core(spec, opts, clock, on_targets)
+    market_time = MarketTime()
+    feed: BacktestFeed
+    feature_feed: FeatureFeed | None = None
+    if opts.strategy == "fixed" or opts.book_feed:
+        if opts.model_dir is not None:
+            raise ValueError("a model needs the feature feed, not the book feed")
+        feed = ExchangeFeed(market, spec.symbol, market_time)
+    elif events is None:
+        raise ValueError("the feature feed needs the capture's events")
+    else:
+        predictor = load_predictor(opts.model_dir) if opts.model_dir else None
+        state = FeatureState(feature_spec(opts.model_dir), spec.symbol)
+        feed = feature_feed = FeatureFeed(events, state, core, predictor)
     report = BacktestReport(spec)
     order_latency, response_latency = latencies(opts)
+    feed_latency = parse_latency(opts.feed_latency, opts.seed + 2) if opts.feed_latency else None
+    trade_from = first + round((last - first) * opts.from_fraction)
     session = Session(
-        market, strategy, ACCOUNT, order_latency, response_latency, report, columns.ts[0], feed_latency(opts)
+        market,
+        core,
+        feed,
+        ACCOUNT,
+        order_latency,
+        response_latency,
+        report,
+        clock,
+        opts.decision_interval_ms * NS_PER_MS,
+        feed_latency,
+        start_ns=trade_from,
+        schedule=iter(schedule) if schedule is not None else None,
     )
     gc_was_enabled = gc.isenabled()
     gc.disable()  # the loop creates no reference cycles; collector passes only cost time here
     try:
         started = time.perf_counter()
-        events = run_replay(columns, market, session)
+        processed = run_replay(columns, market, session, market_time)
         loop_s = time.perf_counter() - started
     finally:
         if gc_was_enabled:
             gc.enable()
-    report.mark_final(columns.ts[-1], market.top())
-    span_s = (columns.ts[-1] - columns.ts[0]) / 1e9
-    log.info("replayed %d events (%.0f s of market) in %.3f s", events, span_s, loop_s)
+    report.mark_final(last, market.top())
+    span_s = (last - first) / 1e9
+    log.info("replayed %d events (%.0f s of market) in %.3f s", processed, span_s, loop_s)
+    model_errors = dict(feature_feed.model_errors) if feature_feed is not None else {}
     return {
-        "events": events,
+        "events": processed,
         "seconds": round(loop_s, 4),
-        "events_per_s": round(events / loop_s) if loop_s > 0 else None,
+        "events_per_s": round(processed / loop_s) if loop_s > 0 else None,
         "market_seconds": round(span_s, 1),
-        **report.summary(),
+        "traded_seconds": round((last - trade_from) / 1e9, 1),
+        **summarize(report, core, opts),
+        "model_errors": model_errors,
         "queue": opts.queue,
         "order_latency": opts.order_latency,
     }

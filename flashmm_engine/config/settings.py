@@ -13,12 +13,14 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validat
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from flashmm_engine.config.control import ControlSettings
+from flashmm_engine.config.engine import EngineSettings
 from flashmm_engine.config.home import DB_FILE, MODELS_DIR, RAW_DIR, absolute, default_home, sqlite_url
 from flashmm_engine.config.marketdata import BinanceSettings, RecorderSettings
 from flashmm_engine.config.models import ModelSettings
 from flashmm_engine.config.sei import SeiSettings
 from flashmm_engine.config.services import DatabaseSettings, RedisSettings, TelemetrySettings
 from flashmm_engine.config.sim import SimSettings
+from flashmm_engine.config.trading import QuotingSettings, RiskSettings
 from flashmm_engine.errors import InputError
 
 ENV_PREFIX = "FLASHMM_"
@@ -52,6 +54,9 @@ class Settings(BaseSettings):
     models: ModelSettings = Field(default_factory=ModelSettings)
     sei: SeiSettings = Field(default_factory=SeiSettings)
     sim: SimSettings = Field(default_factory=SimSettings)
+    engine: EngineSettings = Field(default_factory=EngineSettings)
+    quoting: QuotingSettings = Field(default_factory=QuotingSettings)
+    risk: RiskSettings = Field(default_factory=RiskSettings)
 
     @model_validator(mode="after")
     def _anchor_paths(self) -> Settings:

@@ -94,15 +94,7 @@ class OrderBook:
         self._best[side] = best
 
     def _find_best(self, side: int) -> int | None:
-        levels = self.bids if side == BID else self.asks
-        if not levels:
-            return None
-        bound = self._bound[side]
-        if bound is not None:
-            for price in range(bound, bound - SCAN_TICKS * side, -side):
-                if price in levels:
-                    return price
-        return max(levels) if side == BID else min(levels)
+        return find_best(self.bids if side == BID else self.asks, side, self._bound[side])
 
     def _forget_best(self) -> None:
         self._best[BID] = self._best[ASK] = None
@@ -122,13 +114,29 @@ class OrderBook:
 
     def depth(self, side: int, k: int) -> list[tuple[int, int]]:
         """The best `k` levels of one side, best first."""
-        if side == BID:
-            return [(p, self.bids[p]) for p in heapq.nlargest(k, self.bids)]
-        return [(p, self.asks[p]) for p in heapq.nsmallest(k, self.asks)]
+        return best_levels(self.bids if side == BID else self.asks, side, k)
 
     def is_crossed(self) -> bool:
         bid, ask = self.best_bid(), self.best_ask()
         return bid is not None and ask is not None and bid[0] >= ask[0]
+
+
+def find_best(levels: dict[int, int], side: int, bound: int | None) -> int | None:
+    """The best price of one side's levels, given a `bound` no level is better than (e.g. the best that was
+    just removed): a short tick-by-tick scan from it, then a full max/min. None for an empty side."""
+    if not levels:
+        return None
+    if bound is not None:
+        for price in range(bound, bound - SCAN_TICKS * side, -side):
+            if price in levels:
+                return price
+    return max(levels) if side == BID else min(levels)
+
+
+def best_levels(levels: dict[int, int], side: int, k: int) -> list[tuple[int, int]]:
+    """The best `k` (price, size) levels of one side, best first."""
+    prices = heapq.nlargest(k, levels) if side == BID else heapq.nsmallest(k, levels)
+    return [(p, levels[p]) for p in prices]
 
 
 def _validate(prices: Sequence[int], sizes: Sequence[int]) -> None:

@@ -33,10 +33,10 @@ from hftbacktest import (
 )
 from numba import njit
 
-from flashmm_engine.backtest.run import BacktestOptions, run_columns
+from flashmm_engine.backtest.run import BacktestOptions, backtest_tables
 from flashmm_engine.types import NS_PER_MS
 from flashmm_engine.venues.captures import load_capture
-from flashmm_engine.venues.sim.columns import TRADE, EventColumns, merge_tables
+from flashmm_engine.venues.sim.replay_columns import TRADE, EventColumns, merge_tables
 
 BUY, SELL = 1, -1  # hftbacktest order sides
 STATUS_NEW, STATUS_PARTIAL = 1, 5  # hftbacktest Status::New, Status::PartiallyFilled
@@ -62,7 +62,8 @@ def to_hftbacktest_events(columns: EventColumns, tick: float, lot: float) -> np.
 
 @njit
 def fixed_spread(hbt, half_spread, order_qty, max_position, skew_per_order, interval_ns):  # type: ignore[no-untyped-def]
-    """The FlashMM FixedSpreadStrategy, line for line, in hftbacktest's njit API."""
+    """FlashMM's fixed-spread quoter as the trading core runs it (keep the order at the target price,
+    cancel and replace the rest in the same decision), line for line, in hftbacktest's njit API."""
     order_id = 0
     decisions = 0
     lot = hbt.depth(0).lot_size
@@ -176,7 +177,7 @@ def main() -> None:
     hbt_runs = [run_hftbacktest(events, opts, tick, lot) for _ in range(args.runs + 1)][
         1:
     ]  # first = JIT warm-up
-    ours_runs = [run_columns(columns, tables.spec, opts) for _ in range(args.runs)]
+    ours_runs = [backtest_tables(tables, opts) for _ in range(args.runs)]
     hbt = hbt_runs[-1] | {"seconds": statistics.median(r["seconds"] for r in hbt_runs)}
     ours = ours_runs[-1] | {"seconds": statistics.median(r["seconds"] for r in ours_runs)}
     print(

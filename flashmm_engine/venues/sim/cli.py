@@ -18,10 +18,11 @@ from flashmm_engine.errors import InputError
 from flashmm_engine.service.signals import install_stop_signals
 from flashmm_engine.types import NOTIONAL_SCALE, MarketSpec
 from flashmm_engine.venues.sim.drivers import MarketDriver, ReplayDriver, SyntheticDriver
+from flashmm_engine.venues.sim.exchange import EngineExchange
+from flashmm_engine.venues.sim.from_settings import cash_sim_market, sim_spec, synthetic_params
 from flashmm_engine.venues.sim.market_config import SimMarket
 from flashmm_engine.venues.sim.matching import MatchingEngine
 from flashmm_engine.venues.sim.server import SimVenueServer, wall_clock
-from flashmm_engine.venues.sim.setup import EngineExchange, sim_market, sim_spec, synthetic_params
 from flashmm_engine.venues.sim.synthetic import SyntheticFlow
 
 log = logging.getLogger(__name__)
@@ -64,14 +65,14 @@ def venue_sim(describe: bool, seconds: float | None, port: int | None, capture: 
 def build_venue(sim: SimSettings) -> tuple[MatchingEngine, MarketDriver, MarketSpec, SimVenueServer]:
     if sim.capture is None:
         spec = sim_spec(sim)
-        engine = MatchingEngine([sim_market(sim)])
+        engine = MatchingEngine([cash_sim_market(sim)])
         flow = SyntheticFlow(engine, spec.symbol, synthetic_params(sim), sim.synthetic.seed, wall_clock())
         driver: MarketDriver = SyntheticDriver(flow, EngineExchange(engine, spec.symbol))
         clock = wall_clock
     else:
         from flashmm_engine.venues.captures import load_capture
-        from flashmm_engine.venues.sim.columns import merge_tables
         from flashmm_engine.venues.sim.queue import parse_queue_model
+        from flashmm_engine.venues.sim.replay_columns import merge_tables
         from flashmm_engine.venues.sim.replay_market import ReplayMarket
 
         tables = load_capture(sim.capture)

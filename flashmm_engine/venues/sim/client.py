@@ -15,6 +15,7 @@ import asyncio
 import itertools
 import logging
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -54,16 +55,30 @@ CLOSE_TIMEOUT_S = 2.0
 MAX_MESSAGE_BYTES = 10_000_000
 MARKET_QUEUE_MAX = 10_000
 EVENT_QUEUE_MAX = 10_000
+SNAPSHOT_ATTEMPTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSnapshot:
+    seq: int
+    positions: dict[str, int]
+    balances: dict[str, Decimal]
 
 
 class SimVenueClient:
-    def __init__(self, url: str, api_key: SecretStr, backoff: Backoff | None = None) -> None:
+    def __init__(
+        self, url: str, api_key: SecretStr, backoff: Backoff | None = None, resume_after: int = 0
+    ) -> None:
+        """`resume_after` is the last private-event sequence already applied (e.g. kept in a ledger): the
+        venue replays only the events after it."""
         self.url = url
         self._key = api_key
         self._backoff = backoff or Backoff()
         self._ws: ClientConnection | None = None
-        self._last_seq = 0
-        self._events: asyncio.Queue[VenueEvent] = asyncio.Queue(EVENT_QUEUE_MAX)
+        self._last_seq = resume_after
+        self.delivered_seq = resume_after
+        """Sequence of the event `events()` yielded last: everything up to it has been handed out."""
+        self._events: asyncio.Queue[tuple[int, VenueEvent]] = asyncio.Queue(EVENT_QUEUE_MAX)
         self._market: asyncio.Queue[MarketEvent] = asyncio.Queue(MARKET_QUEUE_MAX)
         self.bad_input = BadInputCounter(log)
         self.market_dropped = 0
@@ -96,6 +111,16 @@ class SimVenueClient:
         payload = [{"client_id": c.client_id, "market": c.market} for c in cancels]
         await self._send({"op": "cancel", "cancels": payload})
 
+    async def batch(self, cancels: Sequence[CancelRequest], orders: Sequence[OrderRequest]) -> None:
+        """Cancels then places in one message: a market's whole cycle as one venue batch."""
+        await self._send(
+            {
+                "op": "batch",
+                "cancels": [{"client_id": c.client_id, "market": c.market} for c in cancels],
+                "orders": [encode_order(o, self.specs[o.market]) for o in orders],
+            }
+        )
+
     async def open_orders(self, market: str | None = None) -> list[OpenOrder]:
         reply = await self._request({"op": "open_orders", "market": market})
         try:
@@ -122,9 +147,30 @@ class SimVenueClient:
         except ProtocolError as exc:
             raise VenueError(f"malformed positions reply: {exc}") from None
 
+    async def snapshot(self) -> AccountSnapshot:
+        """Positions and balances as of one private-event sequence: comparable with a ledger that has
+        applied exactly the events up to `seq`."""
+        for _ in range(SNAPSHOT_ATTEMPTS):
+            positions = await self._request({"op": "positions"})
+            balances = await self._request({"op": "balances"})
+            if positions.get("seq") == balances.get("seq") and isinstance(positions.get("seq"), int):
+                return AccountSnapshot(
+                    positions["seq"],
+                    {market: int(lots) for market, lots in positions["positions"].items()},
+                    {asset: Decimal(amount) for asset, amount in balances["balances"].items()},
+                )
+        raise VenueError(f"no consistent account snapshot in {SNAPSHOT_ATTEMPTS} attempts")
+
     async def events(self) -> AsyncIterator[VenueEvent]:
         while True:
-            yield await self._events.get()
+            seq, event = await self._events.get()
+            self.delivered_seq = seq
+            yield event
+
+    @property
+    def undelivered(self) -> int:
+        """Events received but not yet handed out by `events()`."""
+        return self._events.qsize()
 
     async def market_data(self) -> AsyncIterator[MarketEvent]:
         while True:
@@ -225,6 +271,10 @@ class SimVenueClient:
         try:
             await self._send({**message, "id": request_id})
             return await asyncio.wait_for(future, REQUEST_TIMEOUT_S)
+        except TimeoutError:
+            raise VenueError(
+                f"sim venue did not answer {message.get('op')!r} within {REQUEST_TIMEOUT_S}s"
+            ) from None
         finally:
             self._pending.pop(request_id, None)
 
@@ -259,8 +309,12 @@ class SimVenueClient:
             if seq <= self._last_seq:
                 return  # already seen before a reconnect
             event = decode_event(msg.get("event"))
-            await self._events.put(event)  # never dropped: a full queue stops the reader (backpressure)
+            if seq != self._last_seq + 1:
+                # a gap means events were lost between venue and client: say so loudly
+                log.error("sim venue event gap: got seq %d after %d", seq, self._last_seq)
             self._last_seq = seq
+            # never dropped: a full queue stops the reader (backpressure)
+            await self._events.put((seq, event))
         elif kind == "resume_gap":
             self._last_seq = require_int(msg, "seq")
             self.resume_gaps += 1

@@ -6,13 +6,13 @@ and the public book and trades for market data.
 
 from __future__ import annotations
 
-import heapq
 from typing import Protocol
 
-from flashmm_engine.backtest.session import Exchange
+from flashmm_engine.marketdata.book import ASK, BID, best_levels
 from flashmm_engine.types import Side, Trade
-from flashmm_engine.venues.sim.columns import TRADE, EventColumns
+from flashmm_engine.venues.sim.exchange import Exchange
 from flashmm_engine.venues.sim.matching import Events, MatchingEngine
+from flashmm_engine.venues.sim.replay_columns import TRADE, EventColumns
 from flashmm_engine.venues.sim.replay_market import ReplayMarket
 from flashmm_engine.venues.sim.synthetic import SyntheticFlow
 
@@ -79,9 +79,7 @@ class ReplayDriver:
         return events
 
     def depth(self, levels: int) -> tuple[Levels, Levels]:
-        bids = heapq.nlargest(levels, self.replay.bids.items())
-        asks = heapq.nsmallest(levels, self.replay.asks.items())
-        return bids, asks
+        return best_levels(self.replay.bids, BID, levels), best_levels(self.replay.asks, ASK, levels)
 
     def take_trades(self) -> list[Trade]:
         trades, self._trades = self._trades, []

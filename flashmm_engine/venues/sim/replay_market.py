@@ -11,12 +11,12 @@ With `partial_fills` a queue fill executes only the quantity that got past us; o
 
 from __future__ import annotations
 
-from flashmm_engine.strategy.base import BookTop
-from flashmm_engine.types import CancelRequest, OrderRequest, RejectReason, Side, TimeInForce
+from flashmm_engine.marketdata.book import ASK, BID, find_best
+from flashmm_engine.types import BookTop, CancelRequest, OrderRequest, RejectReason, Side, TimeInForce
 from flashmm_engine.venues.sim.book import RestingOrder
-from flashmm_engine.venues.sim.columns import ASK_LEVEL, BID_LEVEL, LEVEL, TRADE_EVENT, EventColumns
 from flashmm_engine.venues.sim.matching import Events, MatchingEngine
 from flashmm_engine.venues.sim.queue import QueueModel, QueuePos
+from flashmm_engine.venues.sim.replay_columns import ASK_LEVEL, BID_LEVEL, LEVEL, TRADE_EVENT, EventColumns
 
 NO_BID = -(2**62)
 NO_ASK = 2**62
@@ -144,13 +144,15 @@ class ReplayMarket:
 
     def best_bid(self) -> int | None:
         if self._bid_dirty:
-            self._best_bid = _scan(self.bids, self._best_bid, -1, NO_BID)
+            best = find_best(self.bids, BID, self._best_bid - 1)
+            self._best_bid = NO_BID if best is None else best
             self._bid_dirty = False
         return None if self._best_bid == NO_BID else self._best_bid
 
     def best_ask(self) -> int | None:
         if self._ask_dirty:
-            self._best_ask = _scan(self.asks, self._best_ask, 1, NO_ASK)
+            best = find_best(self.asks, ASK, self._best_ask + 1)
+            self._best_ask = NO_ASK if best is None else best
             self._ask_dirty = False
         return None if self._best_ask == NO_ASK else self._best_ask
 
@@ -223,19 +225,3 @@ class ReplayMarket:
         if order.remaining == 0:
             self._untrack(order)
         return events
-
-
-SCAN_TICKS = 64
-"""Ticks searched next to a removed best level before falling back to a full scan of the book."""
-
-
-def _scan(book: dict[int, int], old_best: int, step: int, empty: int) -> int:
-    """The new best after the old best level was removed: usually a few ticks away (step -1 for bids)."""
-    price = old_best
-    for _ in range(SCAN_TICKS):
-        price += step
-        if price in book:
-            return price
-    if not book:
-        return empty
-    return max(book) if step < 0 else min(book)

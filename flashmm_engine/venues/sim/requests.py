@@ -113,11 +113,16 @@ class RequestHandler:
             spec.base: str(spec.lots_to_size(bal.base)),
             spec.quote: str(spec.notional_to_quote(bal.quote)),
         }
-        conn.send({"type": "balances", "id": msg.get("id"), "balances": balances})
+        conn.send({"type": "balances", "id": msg.get("id"), "balances": balances, "seq": self._seq(account)})
 
     def _positions(self, conn: Connection, account: str, msg: dict[str, Any]) -> None:
         positions = self.venue.engine.positions(account)
-        conn.send({"type": "positions", "id": msg.get("id"), "positions": positions})
+        reply = {"type": "positions", "id": msg.get("id"), "positions": positions, "seq": self._seq(account)}
+        conn.send(reply)
+
+    def _seq(self, account: str) -> int:
+        """The account's last private-event sequence: a reply is a state as of exactly that event."""
+        return self.venue.event_seq(account)
 
 
 def _client_id(raw: Any) -> str:

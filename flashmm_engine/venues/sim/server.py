@@ -123,6 +123,9 @@ class SimVenueServer:
             if conn.account == account:
                 conn.send(message)
 
+    def event_seq(self, account: str) -> int:
+        return len(self._logs.get(account, ()))
+
     def replay_since(self, conn: Connection, last_seq: int) -> int:
         """Send the events after `last_seq`; if some are no longer kept, a `resume_gap` instead."""
         assert conn.account is not None
@@ -166,8 +169,10 @@ class SimVenueServer:
             }
         )
 
-    def publish_market(self) -> None:
-        ts = self.now()
+    def publish_market(self, ts: int | None = None) -> None:
+        """Publish trades and depth changes; `ts` is the venue time the book is as of (every event due at or
+        before it has been applied), so a backtest can reproduce the published states exactly."""
+        ts = self.now() if ts is None else ts
         subscribers = [c for c in self._connections if c.subscribed]
         for trade in self.driver.take_trades():
             message = {
@@ -223,7 +228,7 @@ class SimVenueServer:
             now = self.now()
             while (due := self.driver.next_time()) is not None and due <= now:
                 self.dispatch(self.driver.step())
-            self.publish_market()
+            self.publish_market(now)
 
     # --- connections ---
 

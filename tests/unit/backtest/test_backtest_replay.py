@@ -16,7 +16,7 @@ from flashmm_engine.config.sim import SimSettings
 from flashmm_engine.marketdata.normalize import NormalizedTables
 from flashmm_engine.types import NS_PER_MS, MarketSpec
 from flashmm_engine.venues.captures import load_capture
-from flashmm_engine.venues.sim.columns import (
+from flashmm_engine.venues.sim.replay_columns import (
     ASK_LEVEL,
     BID_LEVEL,
     CLEAR,
@@ -25,7 +25,6 @@ from flashmm_engine.venues.sim.columns import (
     TRADE,
     TRADE_EVENT,
     EventColumns,
-    merge_tables,
 )
 
 REQUIRED = {
@@ -111,19 +110,16 @@ def test_replay_pnl_equals_a_hand_computation(queue: str) -> None:
 
 
 def test_the_queue_model_matters(usdm: NormalizedTables) -> None:
-    columns = merge_tables(usdm)
     fills = {
-        queue: run_columns(columns, usdm.spec, BacktestOptions(half_spread_ticks=0, queue=queue))["fills"]
+        queue: backtest_tables(usdm, BacktestOptions(half_spread_ticks=0, queue=queue))["fills"]
         for queue in ("risk-averse", "power:2")
     }
     assert fills["power:2"] > fills["risk-averse"] > 0
 
 
 def test_order_and_feed_latency_change_the_outcome(usdm: NormalizedTables) -> None:
-    columns = merge_tables(usdm)
-
     def fills(**kw: str) -> tuple[int, float]:
-        result = run_columns(columns, usdm.spec, BacktestOptions(half_spread_ticks=0, **kw))  # type: ignore[arg-type]
+        result = backtest_tables(usdm, BacktestOptions(half_spread_ticks=0, **kw))  # type: ignore[arg-type]
         return result["fills"], result["pnl"]
 
     assert fills(order_latency="1") != fills(order_latency="150")

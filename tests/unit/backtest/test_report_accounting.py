@@ -5,8 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flashmm_engine.backtest.report import BacktestReport, Inventory, max_drawdown
-from flashmm_engine.strategy.base import BookTop
-from flashmm_engine.types import NOTIONAL_SCALE, Fill, Liquidity, MarketSpec, Side
+from flashmm_engine.types import NOTIONAL_SCALE, BookTop, Fill, Liquidity, MarketSpec, Side
 
 SPEC = MarketSpec("ETHUSDT", Decimal("0.01"), Decimal("0.001"))
 M = NOTIONAL_SCALE  # 1_000_000 units per tick x lot

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flashmm_engine.config.sim import SimSettings
-from flashmm_engine.venues.sim.setup import sim_spec, synthetic_params
+from flashmm_engine.venues.sim.from_settings import sim_spec, synthetic_params
 from flashmm_engine.venues.sim.stylized import describe
 
 

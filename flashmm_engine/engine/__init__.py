@@ -1,0 +1,1 @@
+"""The live runtime: cycle scheduler, one task per market, reconciliation, start-up and shutdown."""

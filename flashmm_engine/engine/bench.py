@@ -1,0 +1,168 @@
+"""`flashmm bench engine`: the runtime with N markets against sim venue processes, a real TorchScript model
+in the loop and a synthetic feed of at least the requested book messages per second in total.
+
+Measured in the engine process only, after a warm-up: cycle time, tick-to-order (cycle start to the batch
+written to the venue socket), inference, cadence jitter (wake-up lateness against the grid), missed
+cycles, RSS, and the book messages actually received per second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pydantic import SecretStr
+
+from flashmm_engine.config.engine import EngineSettings
+from flashmm_engine.config.services import DatabaseSettings, TelemetrySettings
+from flashmm_engine.config.settings import Settings
+from flashmm_engine.config.sim import SimSettings
+from flashmm_engine.engine.bench_model import export_bench_model
+from flashmm_engine.engine.runtime import EngineRuntime
+from flashmm_engine.engine.stats import RuntimeStats, Samples
+from flashmm_engine.errors import CommandFailed
+
+WARMUP_S = 3.0
+VENUE_START_S = 180.0
+ENGINE_START_S = 300.0
+BOOK_EVENTS_PER_AGENT_EVENT = 1.0
+"""Assumed when sizing the synthetic flow; the figure reported is what was received."""
+BENCH_KEY = "bench-key"
+
+
+def _venue_process(index: int, events_per_s: float, cwd: Path) -> tuple[subprocess.Popen[bytes], str]:
+    symbol = f"BENCH{index}:ETHUSD"
+    env = {
+        **os.environ,
+        "FLASHMM_SIM__PORT": "0",
+        "FLASHMM_SIM__SYMBOL": symbol,
+        "FLASHMM_SIM__API_KEYS": orjson.dumps({"mm": BENCH_KEY}).decode(),
+        "FLASHMM_SIM__SYNTHETIC__EVENT_RATE_PER_S": str(events_per_s),
+        "FLASHMM_SIM__SYNTHETIC__SEED": str(100 + index),
+        "FLASHMM_TELEMETRY__LOG_LEVEL": "WARNING",
+    }
+    flashmm = Path(sys.executable).parent / "flashmm"
+    proc = subprocess.Popen(
+        [str(flashmm), "venue", "sim"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=cwd
+    )
+    return proc, symbol
+
+
+def _read_url(proc: subprocess.Popen[bytes]) -> str:
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line:
+        raise CommandFailed("a sim venue process for the benchmark exited before listening")
+    url: str = orjson.loads(line)["url"]
+    return url
+
+
+def _merge(stats: list[RuntimeStats], name: str) -> Samples:
+    merged = Samples(cap=10_000_000)
+    for s in stats:
+        merged.extend(getattr(s, name))
+    return merged
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def run_bench(n_markets: int, seconds: float, hz: float, feed_rate: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="flashmm-bench-") as tmp, ExitStack() as stack:
+        root = Path(tmp)
+        registry_url = f"sqlite:///{root / 'registry.db'}"
+        await asyncio.to_thread(export_bench_model, root / "models", registry_url)
+        per_market = feed_rate / n_markets / BOOK_EVENTS_PER_AGENT_EVENT
+        procs = [_venue_process(i, per_market, root) for i in range(n_markets)]
+        for proc, _ in procs:
+            stack.callback(_stop, proc)
+        urls = {
+            symbol: await asyncio.wait_for(asyncio.to_thread(_read_url, proc), VENUE_START_S)
+            for proc, symbol in procs
+        }
+        settings = Settings(
+            engine=EngineSettings(
+                instance_id="bench",
+                markets=list(urls),
+                sim_urls=urls,
+                cycle_hz=hz,
+                ledger_url=SecretStr(f"sqlite:///{root / 'ledger.db'}"),
+                model_name="bench",
+            ),
+            sim=SimSettings(api_keys={"mm": SecretStr(BENCH_KEY)}),
+            database=DatabaseSettings(url=SecretStr(registry_url)),
+            telemetry=TelemetrySettings(log_level="WARNING"),
+        )
+        runtime = EngineRuntime(settings, list(urls))
+        stop = asyncio.Event()
+        task = asyncio.get_running_loop().create_task(runtime.run(stop))
+        await asyncio.wait_for(runtime.started.wait(), ENGINE_START_S)
+        await asyncio.sleep(WARMUP_S)
+        for runner in runtime.runners:
+            runner.stats = RuntimeStats()
+        started = time.monotonic()
+        await asyncio.sleep(seconds)
+        elapsed = time.monotonic() - started
+        stats = [r.stats for r in runtime.runners]
+        rss = _rss_mb()
+        stop.set()
+        await task
+        return _report(stats, n_markets, elapsed, rss, [r.core.metrics.fills for r in runtime.runners])
+
+
+def _report(
+    stats: list[RuntimeStats], n_markets: int, elapsed: float, rss: float, fills: list[int]
+) -> dict[str, Any]:
+    cycle, t2o = _merge(stats, "cycle_ns"), _merge(stats, "tick_to_order_ns")
+    inference, jitter = _merge(stats, "inference_ns"), _merge(stats, "jitter_ns")
+    t2o_p99 = [s.tick_to_order_ns.percentile_us(99) for s in stats]
+
+    def r(value: float | None) -> float | None:
+        return None if value is None else round(value, 1)
+
+    jitter_p99 = jitter.percentile_us(99)
+    return {
+        "markets": n_markets,
+        "seconds": round(elapsed, 2),
+        "cycles": sum(s.cycles for s in stats),
+        "missed_cycles": sum(s.missed_cycles for s in stats),
+        "cycle_us": {
+            "p50": r(cycle.percentile_us(50)),
+            "p99": r(cycle.percentile_us(99)),
+            "max": r(cycle.max_us()),
+        },
+        "tick_to_order_us": {
+            "p50": r(t2o.percentile_us(50)),
+            "p99": r(t2o.percentile_us(99)),
+            "worst_market_p99": r(max((v for v in t2o_p99 if v is not None), default=None)),
+            "batches": len(t2o),
+        },
+        "inference_us": {"p99": r(inference.percentile_us(99)), "calls": len(inference)},
+        "cadence_jitter_ms": {"p99": None if jitter_p99 is None else round(jitter_p99 / 1000, 3)},
+        "rss_mb": round(rss, 1),
+        "feed_book_msgs_per_s": round(sum(s.book_messages for s in stats) / elapsed),
+        "feed_msgs_per_s": round(sum(s.market_messages for s in stats) / elapsed),
+        "fills": sum(fills),
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+    }
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

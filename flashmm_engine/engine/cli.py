@@ -1,0 +1,96 @@
+"""`flashmm engine run` and `flashmm bench engine`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from flashmm_engine.cli_support import emit, start_command
+from flashmm_engine.config.settings import Settings
+from flashmm_engine.errors import InputError
+from flashmm_engine.telemetry.logs import configure_logging
+
+if TYPE_CHECKING:
+    from flashmm_engine.engine.runtime import EngineRuntime
+
+log = logging.getLogger(__name__)
+
+
+def settings_from(config: Path | None) -> Settings:
+    """Settings from the environment, with FLASHMM_* lines of an env file filling what it does not set."""
+    if config is not None:
+        from dotenv import dotenv_values
+
+        try:
+            values = dotenv_values(config)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"--config {config}: unreadable ({exc})") from None
+        foreign = sorted(k for k in values if not k.startswith("FLASHMM_"))
+        if foreign:
+            raise InputError(f"--config {config}: expected only FLASHMM_* settings, found {foreign}")
+        for key, value in values.items():
+            if value is not None:
+                os.environ.setdefault(key, value)
+    return start_command()
+
+
+def parse_markets(option: str | None, settings: Settings) -> list[str]:
+    if option is None:
+        return list(settings.engine.markets)
+    markets = [m.strip() for m in option.split(",") if m.strip()]
+    if not markets:
+        raise InputError(f"--markets {option!r}: expected a comma-separated list of market names")
+    return markets
+
+
+@click.command("run")
+@click.option(
+    "--config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Env file of FLASHMM_* settings (the environment wins over it).",
+)
+@click.option("--markets", default=None, help="Comma-separated subset of engine.markets to run.")
+def run(config: Path | None, markets: str | None) -> None:
+    """Run the live engine: reconcile, then quote every market on the cycle grid until SIGTERM."""
+    settings = settings_from(config)
+    from flashmm_engine.engine.runtime import EngineRuntime
+
+    runtime = EngineRuntime(settings, parse_markets(markets, settings))
+    asyncio.run(_run(runtime))
+    # Orders are cancelled, the ledger is flushed and closed: skip the interpreter's teardown (garbage
+    # collecting every module takes seconds on a loaded machine) so SIGTERM-to-exit stays within budget.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+async def _run(runtime: EngineRuntime) -> None:
+    from flashmm_engine.service.signals import install_stop_signals
+
+    stop = asyncio.Event()
+    install_stop_signals(stop)
+    await runtime.run(stop)
+
+
+@click.command("engine")
+@click.option("--markets", "n_markets", type=click.IntRange(1, 64), default=1, help="Markets in one process.")
+@click.option("--seconds", type=click.FloatRange(1, 3600), default=20.0, help="Measured run time.")
+@click.option("--hz", type=click.FloatRange(1, 20), default=5.0, help="Cycle rate.")
+@click.option(
+    "--feed-rate", type=click.IntRange(1, 1_000_000), default=20_000, help="Book messages/s in total."
+)
+def bench_engine(n_markets: int, seconds: float, hz: float, feed_rate: int) -> None:
+    """Benchmark the runtime against the sim venue with a real TorchScript model; prints one JSON object."""
+    configure_logging("WARNING")
+    from flashmm_engine.engine.bench import run_bench
+
+    result = asyncio.run(run_bench(n_markets, seconds, hz, feed_rate))
+    emit(result)

@@ -1,0 +1,309 @@
+"""One market's task: venue events into the ledger (then the core), market data into the FeatureState,
+and one cycle per grid tick whose batch goes to the venue in one message.
+
+Fail closed: no cycle runs until the start-up reconciliation has finished, and a market whose ledger and
+venue disagree is halted. A fill is committed to the ledger before the core sees it; if the ledger
+cannot take a fill, the market halts and stops consuming events, so the fill is replayed after a restart
+instead of being skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from numpy.typing import NDArray
+
+from flashmm_engine.config.engine import EngineSettings
+from flashmm_engine.engine.cadence import grid_ticks, period_ns
+from flashmm_engine.engine.links import MarketLink
+from flashmm_engine.engine.stats import RuntimeStats
+from flashmm_engine.execution.core import TradingCore
+from flashmm_engine.features.state import FeatureState
+from flashmm_engine.ledger.journal import LedgerJournal
+from flashmm_engine.ledger.store import Holdings, OrderUpdate
+from flashmm_engine.service.tasks import TaskTracker
+from flashmm_engine.strategy.prediction import ModelPredictor
+from flashmm_engine.types import (
+    Ack,
+    BookTop,
+    CancelAck,
+    FeedView,
+    Fill,
+    OrderStatus,
+    Prediction,
+    QuoteBatch,
+    Reject,
+    RiskState,
+    Trade,
+    VenueEvent,
+)
+from flashmm_engine.venues.base import VenueError
+
+log = logging.getLogger(__name__)
+
+HISTORY_CAP = 10_000
+"""Ledger states kept by event sequence, so a venue snapshot as of seq N compares with the ledger at N."""
+BOOK_LEVELS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedState:
+    seq: int
+    position: int
+    cash: int
+
+
+class MarketRunner:
+    def __init__(
+        self,
+        link: MarketLink,
+        core: TradingCore,
+        features: FeatureState,
+        inference: ModelPredictor | None,
+        journal: LedgerJournal,
+        settings: EngineSettings,
+    ) -> None:
+        self.link = link
+        self.core = core
+        self.features = features
+        self.inference = inference
+        self.journal = journal
+        self.settings = settings
+        self.market = link.spec.symbol
+        self.instance_id = settings.instance_id
+        self.stats = RuntimeStats()
+        self.tasks = TaskTracker(f"market:{self.market}")
+        self.ready = False
+        self.consuming = True
+        self.applied_seq = 0
+        self.skip_until = 0
+        self.holdings: Holdings | None = None
+        self.history: deque[AppliedState] = deque(maxlen=HISTORY_CAP)
+        self._last_state: RiskState = core.state
+        self._last_book_rx_ns: int | None = None
+        self._last_event_ts = 0
+
+    # --- ledger events and alerts ---
+
+    def record(self, kind: str, **detail: object) -> None:
+        self.journal.submit(
+            self.journal.ledger.record_event,
+            self.instance_id,
+            kind,
+            dict(detail),
+            self.market,
+            time.time_ns(),
+        )
+
+    def alert(self, kind: str, message: str, **detail: object) -> None:
+        self.stats.alerts[kind] += 1
+        log.error("ALERT %s on %s: %s", kind, self.market, message)
+        self.record("alert", alert=kind, message=message, **detail)
+
+    def check_state(self) -> None:
+        state = self.core.state
+        if state != self._last_state:
+            self.record(
+                "state_change",
+                previous=self._last_state.state.value,
+                to=state.state.value,
+                reason=state.reason,
+            )
+            log.warning(
+                "%s: %s -> %s (%s)",
+                self.market,
+                self._last_state.state.value,
+                state.state.value,
+                state.reason,
+            )
+            self._last_state = state
+
+    # --- venue events ---
+
+    def seed_history(self, seq: int, holdings: Holdings) -> None:
+        self.holdings = holdings
+        self.applied_seq = max(self.applied_seq, seq)
+        self.history.append(AppliedState(seq, holdings.book.position, holdings.cash))
+
+    def state_at(self, seq: int) -> AppliedState | None:
+        """The ledger's position and cash after exactly the events up to `seq` (None: older than kept)."""
+        found = None
+        for entry in self.history:
+            if entry.seq > seq:
+                break
+            found = entry
+        return found
+
+    async def consume_events(self) -> None:
+        venue_id = self.link.venue_id
+        ledger = self.journal.ledger
+        async for event in self.link.venue.events():
+            seq = self.link.event_seq()
+            if seq is not None and seq <= self.skip_until:
+                continue
+            self.stats.venue_events += 1
+            if isinstance(event, Fill):
+                if not await self._book_fill(event, seq):
+                    return
+            else:
+                self._order_update(event)
+                if self.ready:
+                    self.core.on_venue_event(event)
+                if seq is not None:
+                    self.journal.submit(ledger.set_cursor, self.instance_id, venue_id, seq)
+            if seq is not None:
+                self.applied_seq = seq
+            self.check_state()
+
+    async def _book_fill(self, fill: Fill, seq: int | None) -> bool:
+        if fill.market != self.market:
+            self.alert("foreign_fill", f"fill {fill.fill_id} is for {fill.market}", fill=repr(fill))
+            return True
+        try:
+            held = await self.journal.call(
+                self.journal.ledger.record_fill, self.link.venue_id, self.instance_id, fill, seq
+            )
+        except Exception as exc:  # noqa: BLE001 - any ledger failure must stop trading, not the process
+            self.alert("ledger_write_failed", f"fill {fill.fill_id} not recorded: {exc!r}")
+            self.core.halt("ledger_write_failed")
+            self.check_state()
+            self.consuming = False
+            return False
+        if held is None:
+            self.stats.duplicate_fills += 1
+            return True
+        self.stats.fills_recorded += 1
+        self.holdings = held
+        self.history.append(
+            AppliedState(seq if seq is not None else self.applied_seq, held.book.position, held.cash)
+        )
+        if self.ready:
+            self.core.on_venue_event(fill)
+        return True
+
+    def _order_update(self, event: VenueEvent) -> None:
+        now = time.time_ns()
+        if isinstance(event, Ack):
+            update = OrderUpdate(event.client_id, OrderStatus.OPEN, now, venue_order_id=event.venue_order_id)
+        elif isinstance(event, CancelAck):
+            update = OrderUpdate(event.client_id, OrderStatus.CANCELLED, now)
+        elif isinstance(event, Reject):
+            update = OrderUpdate(event.client_id, OrderStatus.REJECTED, now)
+        else:
+            return
+        self.journal.submit(self.journal.ledger.update_orders, [update])
+
+    # --- market data ---
+
+    async def consume_market_data(self) -> None:
+        async for event in self.link.venue.market_data():
+            self.stats.market_messages += 1
+            self.features.on_event(event)
+            self._last_event_ts = max(self._last_event_ts, event.ts_local)
+            if isinstance(event, Trade):
+                self.core.on_market_trade(event, self.features.mid_x2)
+            else:
+                self.stats.book_messages += 1
+                self._last_book_rx_ns = time.time_ns()
+
+    def feed_view(self, now_ns: int) -> FeedView:
+        fs = self.features
+        top = self._top()
+        features = prediction = None
+        warm = False
+        volatility = None
+        if top is not None:
+            sample_ts = max(self._last_event_ts, fs.last_sample_ts)
+            vector = fs.sample(sample_ts)
+            warm = fs.is_warm(sample_ts)
+            features = tuple(float(v) for v in vector)
+            volatility = fs.ewm[0].vol_per_sqrt_s(sample_ts) if fs.ewm else None
+            if self.inference is not None:
+                prediction = self._predict(vector, top.mid_x2, now_ns)
+        return FeedView(
+            self.market,
+            now_ns,
+            top,
+            tuple(fs.depth.depth(1, BOOK_LEVELS)),
+            tuple(fs.depth.depth(-1, BOOK_LEVELS)),
+            self._last_book_rx_ns,
+            fs.book_synced,
+            features,
+            warm,
+            prediction,
+            volatility,
+        )
+
+    def _predict(self, vector: NDArray[Any], mid_x2: int, now_ns: int) -> Prediction | None:
+        assert self.inference is not None
+        try:
+            prediction = self.inference.predict(vector, mid_x2, now_ns)
+        except (RuntimeError, ValueError) as exc:
+            self.stats.model_errors += 1
+            self.features.bad_input.record("model_error", f"{type(exc).__name__}: {exc}")
+            return None
+        if prediction is not None:
+            self.stats.inference_ns.add(prediction.inference_ns)
+        return prediction
+
+    def _top(self) -> BookTop | None:
+        fs = self.features
+        if fs.tob is not None:
+            bid, bid_size, ask, ask_size = fs.tob
+        else:
+            best_bid, best_ask = fs.depth.best_bid(), fs.depth.best_ask()
+            if best_bid is None or best_ask is None:
+                return None
+            (bid, bid_size), (ask, ask_size) = best_bid, best_ask
+        if bid <= 0 or ask <= bid:
+            return None
+        return BookTop(bid, bid_size, ask, ask_size)
+
+    # --- cycles ---
+
+    async def run_cycles(self, stop: asyncio.Event) -> None:
+        async for tick in grid_ticks(period_ns(self.settings.cycle_hz), stop):
+            started = time.perf_counter_ns()
+            stats = self.stats
+            stats.cycles += 1
+            stats.missed_cycles += tick.missed
+            stats.jitter_ns.add(tick.woke_ns - tick.grid_ns)
+            batch = self.core.cycle(self.feed_view(tick.woke_ns), tick.woke_ns)
+            if not batch.empty:
+                await self.send(batch)
+                stats.tick_to_order_ns.add(time.perf_counter_ns() - started)
+            if batch.queries:
+                self.tasks.spawn(self.answer_queries(batch.queries), "order-query")
+            stats.cycle_ns.add(time.perf_counter_ns() - started)
+            self.check_state()
+
+    async def send(self, batch: QuoteBatch) -> None:
+        if batch.places:
+            self.journal.submit(
+                self.journal.ledger.record_orders,
+                self.link.venue_id,
+                self.instance_id,
+                batch.places,
+                time.time_ns(),
+            )
+        try:
+            await self.link.send(batch)
+            self.stats.batches += 1
+        except VenueError as exc:
+            # the orders stay unacknowledged in the order manager, which times them out into venue queries
+            self.stats.send_errors += 1
+            self.alert("send_failed", str(exc))
+
+    async def answer_queries(self, client_ids: tuple[str, ...]) -> None:
+        try:
+            open_orders = {o.client_id: o for o in await self.link.venue.open_orders(self.market)}
+        except VenueError as exc:
+            self.alert("query_failed", str(exc))
+            return
+        for client_id in client_ids:
+            self.core.on_order_query(client_id, open_orders.get(client_id))

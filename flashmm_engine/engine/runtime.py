@@ -1,0 +1,213 @@
+"""The engine process: start every market (reconciled before it quotes), run until stopped, then cancel
+everything, flush the ledger and close, within the shutdown budget."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flashmm_engine.config.settings import Settings
+from flashmm_engine.engine.links import MarketLink, connect_sim
+from flashmm_engine.engine.market_task import MarketRunner
+from flashmm_engine.engine.reconcile import (
+    LedgerBehind,
+    ReconcileFailed,
+    cancel_our_open_orders,
+    compare,
+    open_ledger_market,
+    reconcile_at_start,
+    reconcile_periodically,
+)
+from flashmm_engine.engine.sequences import PrefetchingSequenceStore
+from flashmm_engine.errors import CommandFailed, InputError
+from flashmm_engine.execution.client_ids import DEFAULT_BLOCK, ClientIdSource
+from flashmm_engine.execution.wiring import core_from_settings
+from flashmm_engine.features.spec import FeatureSpec
+from flashmm_engine.features.state import FeatureState
+from flashmm_engine.ledger.journal import LedgerJournal
+from flashmm_engine.ledger.store import Ledger
+from flashmm_engine.service.backoff import Backoff
+from flashmm_engine.service.clock import WallClock
+from flashmm_engine.service.tasks import TaskTracker
+from flashmm_engine.strategy.prediction import ModelPredictor
+from flashmm_engine.venues.base import VenueError
+
+if TYPE_CHECKING:  # torch is imported only when a model is configured: it costs seconds at start
+    from flashmm_engine.models.loader import LoadedModel
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_CANCEL_S = 2.5
+SHUTDOWN_SETTLE_S = 1.0
+TASK_STOP_S = 0.5
+CONNECT_BACKOFF_MAX_S = 2.0
+
+LinkFactory = Callable[[str, int], Awaitable[MarketLink]]
+"""(market, resume_after) -> a connected link; resume_after is the ledger's last applied event."""
+
+
+class EngineRuntime:
+    def __init__(self, settings: Settings, markets: list[str], connect: LinkFactory | None = None) -> None:
+        self.settings = settings
+        self.engine = settings.engine
+        unknown = sorted(set(markets) - set(self.engine.markets))
+        if unknown:
+            raise InputError(
+                f"--markets {','.join(unknown)}: not configured (engine.markets is {self.engine.markets})"
+            )
+        self.markets = markets
+        self._connect = connect or self._connect_default
+        self.runners: list[MarketRunner] = []
+        self.tasks = TaskTracker("engine")
+        self.journal: LedgerJournal | None = None
+        self.model: LoadedModel | None = None
+        self.started = asyncio.Event()
+
+    async def _connect_default(self, market: str, resume_after: int) -> MarketLink:
+        if self.engine.venue == "sim":
+            return await connect_sim(self.settings, market, resume_after)
+        from flashmm_engine.engine.sei_link import connect_sei
+
+        return await connect_sei(self.settings, market)
+
+    def venue_id(self, market: str) -> str:
+        return f"{self.engine.venue}/{market}"
+
+    async def run(self, stop: asyncio.Event) -> None:
+        ledger_url = self.engine.ledger_url
+        url = ledger_url.get_secret_value() if ledger_url else self.settings.database.resolved_url
+        ledger = await asyncio.to_thread(Ledger, url)
+        self.journal = journal = LedgerJournal(ledger)
+        journal.submit(
+            ledger.record_event, self.engine.instance_id, "engine_starting", {"markets": self.markets}
+        )
+        try:
+            store = PrefetchingSequenceStore(journal, self.engine.instance_id, DEFAULT_BLOCK)
+            await asyncio.to_thread(store.prime)
+            self.model = await self._load_model()
+            for market in self.markets:
+                self.runners.append(await self._start_market(market, store, stop))
+            journal.submit(
+                ledger.record_event,
+                self.engine.instance_id,
+                "engine_started",
+                {"markets": self.markets, "model": self.model.version if self.model else None},
+            )
+            self.started.set()
+            await stop.wait()
+        finally:
+            await self._shutdown()
+
+    async def _load_model(self) -> LoadedModel | None:
+        name = self.engine.model_name
+        if name is None:
+            return None
+        from flashmm_engine.models.loader import load_model_async
+        from flashmm_engine.models.registry import ModelRegistry
+
+        registry = await asyncio.to_thread(ModelRegistry, self.settings.database.resolved_url)
+        try:
+            version = await asyncio.to_thread(registry.production, name)
+        finally:
+            registry.close()
+        if version is None:
+            log.warning("no production version of model %s: quoting with plain base quotes", name)
+            return None
+        import torch
+
+        torch.set_num_threads(1)  # one sample per market per cycle: extra threads only add wake-up latency
+        return await load_model_async(Path(version.path), FeatureSpec().spec_hash())
+
+    async def _start_market(
+        self, market: str, store: PrefetchingSequenceStore, stop: asyncio.Event
+    ) -> MarketRunner:
+        journal = self.journal
+        assert journal is not None
+        cursor = await journal.call(journal.ledger.cursor, self.engine.instance_id, self.venue_id(market))
+        link = await self._connect_with_retry(market, cursor)
+        ids = ClientIdSource(self.engine.instance_id, store)
+        s = self.settings
+        core = core_from_settings(link.spec, WallClock(), s.quoting, s.risk, ids, self.model is not None)
+        inference = ModelPredictor.from_loaded(self.model) if self.model is not None else None
+        runner = MarketRunner(
+            link, core, FeatureState(FeatureSpec(), market), inference, journal, self.engine
+        )
+        await open_ledger_market(runner, cursor)
+        self.tasks.spawn(runner.consume_events(), f"{market}:events")
+        self.tasks.spawn(runner.consume_market_data(), f"{market}:market-data")
+        try:
+            await reconcile_at_start(runner)
+        except (ReconcileFailed, VenueError) as exc:
+            core.halt(f"reconcile_failed: {exc}")
+            runner.alert("reconcile_failed", str(exc))
+        runner.ready = True
+        runner.check_state()
+        self.tasks.spawn(runner.run_cycles(stop), f"{market}:cycles")
+        self.tasks.spawn(reconcile_periodically(runner, stop), f"{market}:reconcile")
+        return runner
+
+    async def _connect_with_retry(self, market: str, cursor: int) -> MarketLink:
+        """The venue may start after the engine (supervisord starts both): retry until the start timeout."""
+        backoff = Backoff(max_s=CONNECT_BACKOFF_MAX_S)
+        deadline = time.monotonic() + self.engine.start_timeout_s
+        while True:
+            try:
+                return await self._connect(market, cursor)
+            except VenueError as exc:
+                if time.monotonic() > deadline:
+                    raise CommandFailed(
+                        f"{market}: no venue connection within the start timeout ({exc})"
+                    ) from None
+                log.warning("%s: venue not reachable yet: %s", market, exc)
+                await asyncio.sleep(backoff.next_delay())
+
+    async def _shutdown(self) -> None:
+        started = time.monotonic()
+        await asyncio.gather(*(self._stop_market(r) for r in self.runners))
+        await self.tasks.shutdown(TASK_STOP_S)
+        for runner in self.runners:
+            await runner.tasks.shutdown(TASK_STOP_S)
+            try:
+                await runner.link.venue.close()
+            except (VenueError, OSError, TimeoutError) as exc:
+                log.warning("%s: closing the venue connection: %s", runner.market, exc)
+        if self.journal is not None:
+            self.journal.submit(
+                self.journal.ledger.record_event,
+                self.engine.instance_id,
+                "engine_stopped",
+                {"markets": self.markets},
+            )
+            await self.journal.close()
+        log.info("engine stopped in %.2fs", time.monotonic() - started)
+
+    async def _stop_market(self, runner: MarketRunner) -> None:
+        """Cancel everything and wait (bounded) until the venue shows none of our orders and the ledger has
+        every event up to the venue's last."""
+        batch = runner.core.kill("shutdown")
+        runner.check_state()
+        try:
+            if not batch.empty:
+                await runner.send(batch)
+            remaining = await cancel_our_open_orders(runner, time.monotonic() + SHUTDOWN_CANCEL_S)
+            settled = await compare(runner, time.monotonic() + SHUTDOWN_SETTLE_S)
+            stats = runner.stats
+            runner.record(
+                "shutdown",
+                late_cancels=remaining,
+                ledger_agrees=settled is None,
+                problem=settled,
+                cycles=stats.cycles,
+                missed_cycles=stats.missed_cycles,
+                batches=stats.batches,
+                fills=stats.fills_recorded,
+                duplicate_fills=stats.duplicate_fills,
+                book_messages=stats.book_messages,
+                bad_input=dict(runner.core.bad_input.counts),
+            )
+        except (ReconcileFailed, LedgerBehind, VenueError) as exc:
+            runner.alert("shutdown_incomplete", str(exc))

@@ -1,0 +1,1 @@
+"""Pre-trade risk: limits, trading states, throttles, price bands, stale-feed guard, kill switch."""
