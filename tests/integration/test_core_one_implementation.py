@@ -20,9 +20,9 @@ from pydantic import SecretStr
 
 from flashmm_engine.backtest.build import BacktestOptions, build_core
 from flashmm_engine.backtest.run import backtest_tables
-from flashmm_engine.marketdata.normalize import load_capture
 from flashmm_engine.service.clock import ManualClock
 from flashmm_engine.types import NS_PER_MS, BookTop, FeedView, TargetQuotes, TopOfBook
+from flashmm_engine.venues.captures import load_capture
 from flashmm_engine.venues.sim.client import SimVenueClient
 from tests.integration.sim_process import sim_venue_process
 
