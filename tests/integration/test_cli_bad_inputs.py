@@ -153,7 +153,7 @@ CASES = [
     Case(
         ("replay", "serve", "--market", "spot", "{snapshot_only}"),
         2,
-        "{snapshot_only}: not a capture of a known feed: found 1 lines of gzip text",
+        "{snapshot_only}: not a capture of a known feed: found 1 line",
     ),
     Case(
         ("replay", "watch", "--market", "spot", "--record", "/proc/nope", SPOT),
