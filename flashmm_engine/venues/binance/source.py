@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import gc
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from flashmm_engine.errors import InputError
 from flashmm_engine.marketdata.book import OrderBook
 from flashmm_engine.marketdata.capture import CaptureHead, iter_lines, read_capture
+from flashmm_engine.marketdata.normalize import gc_paused
 from flashmm_engine.marketdata.records import FeedSink
 from flashmm_engine.marketdata.source import CaptureInfo, CaptureStats, Detection
 from flashmm_engine.marketdata.spec import InstrumentSpec, recorded_spec, sidecar_path
@@ -91,20 +89,6 @@ def feed_capture(processor: FeedProcessor, path: Path, batch: bool = True, strea
             processor.on_batch(parser.parse(read_capture(path)))
     else:
         processor.on_lines(iter_lines(path))
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection meanwhile: a batch makes many acyclic objects (diffs and level lists),
-    and the collector would walk them all again and again for nothing (it costs up to half the diff
-    building time in `flashmm bench feed`)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _raw(line: bytes) -> bytes:
