@@ -80,8 +80,14 @@ def _server(info: CaptureInfo, opts: dict[str, Any]) -> ReplayServer:
         reorder=opts["reorder"],
         seed=opts["seed"],
     )
+    lines = load_replay_lines(info.path)
+    if not any(line.stream is None for line in lines):
+        raise InputError(
+            f"{info.path}: no REST depth snapshot line among {len(lines)} lines; the replay's book could not "
+            f"sync (expected a {info.market} {info.symbol} capture with its snapshot)"
+        )
     return ReplayServer(
-        load_replay_lines(info.path),
+        lines,
         as_market(info.market),
         info.symbol,
         speed=opts["speed"],
