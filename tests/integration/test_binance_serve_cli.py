@@ -20,15 +20,16 @@ POLL_S = 0.05
 
 
 @pytest.mark.slow
-async def test_serve_command_feeds_the_connector(fixtures_dir: Path) -> None:
+async def test_serve_command_feeds_the_connector(fixtures_dir: Path, tmp_path: Path) -> None:
     capture = fixtures_dir / "binance" / "usdm_ethusdt_slice.raw.gz"
     command = [
         sys.executable, "-c", "from flashmm_engine.cli import main; main()",
         "replay", "serve", str(capture), "--speed", "0", "--drop", "0.01", "--seed", "3",
     ]  # fmt: skip
-    process = await asyncio.create_subprocess_exec(
-        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
+    # stderr goes to a file: an unread pipe fills up with the server's logs and stalls the server
+    log_path = tmp_path / "serve.log"
+    log_file = log_path.open("wb")
+    process = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE, stderr=log_file)
     try:
         assert process.stdout is not None
         ready_line = await asyncio.wait_for(process.stdout.readline(), timeout=STARTUP_WAIT_S)
@@ -54,12 +55,13 @@ async def test_serve_command_feeds_the_connector(fixtures_dir: Path) -> None:
         stop.set()
         await asyncio.wait_for(task, timeout=5.0)
         process.send_signal(signal.SIGINT)
-        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=10.0)
+        stdout, _ = await asyncio.wait_for(process.communicate(), timeout=10.0)
     finally:
         if process.returncode is None:
             process.kill()
             await process.wait()
-    assert process.returncode == 0, stderr.decode()[-2000:]
+        log_file.close()
+    assert process.returncode == 0, log_path.read_text()[-2000:]
     report = orjson.loads(stdout)
     assert report["ws_url"] == ws_url and report["position"] > 0 and report["sent"] > 0
     assert report["faults_injected"]["dropped"] > 0
