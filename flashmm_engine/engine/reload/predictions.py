@@ -106,11 +106,15 @@ class PredictionBuffer:
             except TimeoutError:
                 self.flush()
 
-    async def close(self) -> None:
+    async def drain(self, timeout_s: float = FLUSH_TIMEOUT_S) -> None:
+        """Write what is buffered and wait until every batch so far is written (or failed)."""
         self.flush()
         loop = asyncio.get_running_loop()
+        await asyncio.wait_for(loop.run_in_executor(self._executor, lambda: None), timeout_s)
+
+    async def close(self) -> None:
         try:
-            await asyncio.wait_for(loop.run_in_executor(self._executor, lambda: None), FLUSH_TIMEOUT_S)
+            await self.drain()
         except TimeoutError:
             log.warning("prediction rows still being written at shutdown")
         self._executor.shutdown(wait=False, cancel_futures=True)
