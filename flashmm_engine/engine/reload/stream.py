@@ -3,7 +3,8 @@ an entry only after it was handled, so a restart re-delivers what was in flight.
 
 Redis down: the consumer marks itself degraded, reconnects with full-jitter backoff, and the registry
 poll keeps reloading meanwhile. A Redis restarted empty (no stream, no group) gets the group recreated
-from the stream's start, so nothing appended after the restart is skipped.
+from the stream's start, so nothing appended after the restart is skipped; and every reconnect asks the
+registry at once (`on_reconnect`), since an announcement made while Redis was down never reached it.
 """
 
 from __future__ import annotations
@@ -36,7 +37,13 @@ Handler = Callable[[dict[str, str]], Awaitable[None]]
 
 class ModelStreamConsumer:
     def __init__(
-        self, url: str, settings: ReloadSettings, group: str, consumer: str, handle: Handler
+        self,
+        url: str,
+        settings: ReloadSettings,
+        group: str,
+        consumer: str,
+        handle: Handler,
+        on_reconnect: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._url = url
         self.settings = settings
@@ -44,6 +51,7 @@ class ModelStreamConsumer:
         self.group = group
         self.consumer = consumer
         self._handle = handle
+        self._on_reconnect = on_reconnect
         self._group_start = NEW_ONLY
         self.degraded = False
         self.connected_once = False
@@ -74,11 +82,14 @@ class ModelStreamConsumer:
             )
             try:
                 await self._create_group(client)
-                if self.degraded:
-                    self.reconnects += 1
-                    log.warning("model stream: Redis reachable again, consuming %s", self.stream)
+                recovered = self.degraded
                 self.degraded, self.connected_once = False, True
                 backoff.reset()
+                if recovered:
+                    self.reconnects += 1
+                    log.warning("model stream: Redis reachable again, consuming %s", self.stream)
+                    if self._on_reconnect is not None:
+                        await self._on_reconnect()  # what was announced while Redis was down is lost
                 await self._consume(client, stop)
             except (RedisError, OSError) as exc:
                 self._failed(exc)

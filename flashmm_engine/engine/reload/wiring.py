@@ -69,6 +69,7 @@ class ModelReload:
                 f"engine-{self.instance_id}",
                 self.instance_id,
                 self._on_message,
+                lambda: self._poll("reconnect"),
             )
         return self.swapper.current
 
@@ -83,6 +84,10 @@ class ModelReload:
     @property
     def after_cycle(self) -> Callable[[str, FeedView], None] | None:
         return self.shadow.after_cycle if self.shadow is not None else None
+
+    async def _poll(self, source: str) -> None:
+        assert self.poller is not None
+        await self.poller.check(source)
 
     async def _on_message(self, message: dict[str, str]) -> None:
         """A stream entry means "look now": the registry's production row decides what is served; when
