@@ -29,6 +29,7 @@ $(STAMP): pyproject.toml
 
 services:
 	@scripts/ensure-services.sh
+	@scripts/ensure-tools.sh
 
 lint: install
 	$(BIN)/ruff check flashmm_engine flashmm_dagster tests
