@@ -6,13 +6,20 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
+import orjson
+import pytest
 import redis
+from click.testing import CliRunner
 
+from flashmm_engine import cli as cli_module
 from flashmm_engine.config.reload import ReloadSettings
 from flashmm_engine.engine.reload.stream import ModelStreamConsumer
 from flashmm_engine.engine.reload.types import StreamStatus
 from flashmm_engine.engine.runtime import EngineRuntime
+from flashmm_engine.models.registry import ModelRegistry
+from flashmm_engine.models.registry_stream import parse_message
 from tests import reload_models
 from tests.integration.reload_support import (
     NAME,
@@ -110,3 +117,31 @@ def stream(runtime: EngineRuntime) -> StreamStatus:
     status = runtime.model_status().stream
     assert status is not None
     return status
+
+
+def test_promote_and_rollback_announce_the_production_version_on_the_stream(
+    tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry_url = f"sqlite:///{tmp_path / 'registry.db'}"
+    monkeypatch.setenv("FLASHMM_DATABASE__URL", registry_url)
+    monkeypatch.setenv("FLASHMM_REDIS__URL", redis_url)
+    registry = ModelRegistry(registry_url)
+    for version in ("v1", "v2"):
+        registry.register(NAME, version, f"/models/{version}", version[1] * 64, {})
+    registry.close()
+
+    def model(*args: str) -> dict[str, Any]:
+        result = CliRunner().invoke(cli_module.cli, ["model", *args])
+        assert result.exit_code == 0, result.output
+        payload: dict[str, Any] = orjson.loads(result.stdout)
+        return payload
+
+    assert model("promote", NAME, "v1")["announced"] is None  # to validated: nothing to serve yet
+    first = model("promote", NAME, "v1")["announced"]
+    model("promote", NAME, "v2", "--stage", "production")
+    last = model("rollback", NAME)["announced"]
+    entries = redis.Redis.from_url(redis_url).xrange(ReloadSettings().stream)
+    assert (entries[0][0].decode(), entries[-1][0].decode()) == (first, last)
+    assert [parse_message(fields) for _, fields in entries] == [
+        {"name": NAME, "version": v, "path": f"/models/{v}", "sha256": v[1] * 64} for v in ("v1", "v2", "v1")
+    ]
