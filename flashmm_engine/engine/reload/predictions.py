@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -69,14 +70,18 @@ class PredictionBuffer:
         self._rows: list[dict[str, Any]] = []
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="predictions")
         self._pending: set[Future[None]] = set()
+        self._lock = threading.Lock()
+        """Guards `_pending` and the counters: the writer thread's callbacks update them."""
         self.rows_written = 0
         self.rows_dropped = 0
         self.write_errors = 0
 
     def add(self, row: dict[str, Any]) -> None:
-        if len(self._rows) + len(self._pending) * self.batch_rows >= BUFFER_BATCHES * self.batch_rows:
-            self.rows_dropped += 1
-            return
+        with self._lock:
+            pending = len(self._pending)
+            if len(self._rows) + pending * self.batch_rows >= BUFFER_BATCHES * self.batch_rows:
+                self.rows_dropped += 1
+                return
         self._rows.append(row)
         if len(self._rows) >= self.batch_rows:
             self.flush()
@@ -86,17 +91,19 @@ class PredictionBuffer:
             return
         rows, self._rows = self._rows, []
         future = self._executor.submit(self.store.write, rows)
-        self._pending.add(future)
+        with self._lock:
+            self._pending.add(future)
         future.add_done_callback(lambda done: self._done(done, len(rows)))
 
     def _done(self, future: Future[None], n_rows: int) -> None:
-        self._pending.discard(future)
         exc = future.exception()
-        if exc is None:
-            self.rows_written += n_rows
-            return
-        self.write_errors += 1
-        self.rows_dropped += n_rows
+        with self._lock:
+            self._pending.discard(future)
+            if exc is None:
+                self.rows_written += n_rows
+                return
+            self.write_errors += 1
+            self.rows_dropped += n_rows
         log.error("prediction rows not written: %s", type(exc).__name__)
 
     async def run(self, interval_s: float, stop: asyncio.Event) -> None:

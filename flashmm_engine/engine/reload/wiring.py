@@ -25,6 +25,9 @@ from flashmm_engine.types import FeedView
 
 log = logging.getLogger(__name__)
 
+SHADOW_TRIED_CAP = 64
+"""Challenger versions remembered as already loaded or refused."""
+
 
 class ModelReload:
     def __init__(
@@ -126,6 +129,8 @@ class ModelReload:
         key = (candidate.version, candidate.sha256)
         if key in self._shadow_tried:
             return
+        if len(self._shadow_tried) >= SHADOW_TRIED_CAP:
+            self._shadow_tried.clear()  # forgets old refusals: at worst one more attempt each
         self._shadow_tried.add(key)
         try:
             loaded = await asyncio.to_thread(
