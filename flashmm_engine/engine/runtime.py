@@ -23,6 +23,7 @@ from flashmm_engine.engine.reconcile import (
     reconcile_periodically,
 )
 from flashmm_engine.engine.sequences import PrefetchingSequenceStore
+from flashmm_engine.engine.status import EngineStatus, ModelRecord, market_status
 from flashmm_engine.errors import CommandFailed, InputError
 from flashmm_engine.execution.client_ids import DEFAULT_BLOCK, ClientIdSource
 from flashmm_engine.execution.wiring import core_from_settings
@@ -66,6 +67,8 @@ class EngineRuntime:
         self.journal: LedgerJournal | None = None
         self.model: LoadedModel | None = None
         self.started = asyncio.Event()
+        self.model_record = ModelRecord(self.engine.model_name)
+        self._started_ns = time.time_ns()
 
     async def _connect_default(self, market: str, resume_after: int) -> MarketLink:
         if self.engine.venue == "sim":
@@ -89,6 +92,8 @@ class EngineRuntime:
             store = PrefetchingSequenceStore(journal, self.engine.instance_id, DEFAULT_BLOCK)
             await asyncio.to_thread(store.prime)
             self.model = await self._load_model()
+            if self.model is not None:
+                self.model_record.deployed(self.model.version, time.time_ns())
             for market in self.markets:
                 self.runners.append(await self._start_market(market, store, stop))
             journal.submit(
@@ -101,6 +106,18 @@ class EngineRuntime:
             await stop.wait()
         finally:
             await self._shutdown()
+
+    def status_snapshot(self) -> EngineStatus:
+        """Everything `/status`, `/ready` and `/metrics` show, read on the event loop."""
+        now = time.time_ns()
+        return EngineStatus(
+            instance_id=self.engine.instance_id,
+            venue=self.engine.venue,
+            started=self.started.is_set(),
+            uptime_s=(now - self._started_ns) / 1e9,
+            model=self.model_record.status(now),
+            markets=tuple(market_status(r, now) for r in self.runners),
+        )
 
     async def _load_model(self) -> LoadedModel | None:
         name = self.engine.model_name
