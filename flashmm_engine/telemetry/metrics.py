@@ -1,0 +1,166 @@
+"""Prometheus metrics on a per-process registry (never the global default, so tests stay isolated).
+
+The cycle pays only for two histogram observations (cycle and inference latency) through children bound
+once per market. Every counter and gauge is read at scrape time from the engine's status snapshot by a
+custom collector, so the 5 Hz cycle does no metrics work for them at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    InfoMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+
+from flashmm_engine.engine.status import EngineStatus, MarketStatus
+from flashmm_engine.types import TradingState
+
+PREFIX = "flashmm"
+CYCLE_BUCKETS_S = (
+    50e-6,
+    100e-6,
+    200e-6,
+    500e-6,
+    1e-3,
+    2e-3,
+    5e-3,
+    10e-3,
+    20e-3,
+    50e-3,
+    100e-3,
+    200e-3,
+)
+INFERENCE_BUCKETS_S = (10e-6, 25e-6, 50e-6, 100e-6, 200e-6, 500e-6, 1e-3, 2e-3, 5e-3)
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class EngineMetrics:
+    def __init__(self, snapshot: Callable[[], EngineStatus]) -> None:
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.cycle_seconds = Histogram(
+            f"{PREFIX}_cycle_seconds",
+            "Quote cycle duration: features, quoter, risk, diff and the send.",
+            ["market"],
+            buckets=CYCLE_BUCKETS_S,
+            registry=self.registry,
+        )
+        self.inference_seconds = Histogram(
+            f"{PREFIX}_inference_seconds",
+            "One model prediction.",
+            ["market"],
+            buckets=INFERENCE_BUCKETS_S,
+            registry=self.registry,
+        )
+        self.registry.register(StatusCollector(snapshot))
+
+    def cycle_observer(self, market: str) -> Callable[[int], None]:
+        child = self.cycle_seconds.labels(market)
+        return lambda ns: child.observe(ns * 1e-9)
+
+    def inference_observer(self, market: str) -> Callable[[int], None]:
+        child = self.inference_seconds.labels(market)
+        return lambda ns: child.observe(ns * 1e-9)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class StatusCollector(Collector):
+    """Counters and gauges from one status snapshot per scrape."""
+
+    def __init__(self, snapshot: Callable[[], EngineStatus]) -> None:
+        self._snapshot = snapshot
+
+    def collect(self) -> Iterable[Metric]:
+        status = self._snapshot()
+        yield from _engine_metrics(status)
+        yield from _market_counters(status.markets)
+        yield from _market_gauges(status.markets)
+
+
+def _counter(name: str, doc: str, labels: list[str] | None = None) -> CounterMetricFamily:
+    return CounterMetricFamily(f"{PREFIX}_{name}", doc, labels=["market", *(labels or [])])
+
+
+def _gauge(name: str, doc: str, labels: list[str] | None = None) -> GaugeMetricFamily:
+    return GaugeMetricFamily(f"{PREFIX}_{name}", doc, labels=["market", *(labels or [])])
+
+
+def _engine_metrics(status: EngineStatus) -> Iterator[Metric]:
+    model = status.model
+    info = InfoMetricFamily(f"{PREFIX}_model", "The deployed model.", labels=["name", "version"])
+    info.add_metric([model.name or "", model.version or "none"], {})
+    yield info
+    age = GaugeMetricFamily(f"{PREFIX}_model_age_seconds", "Since the deployed model was swapped in.")
+    if model.age_s is not None:
+        age.add_metric([], model.age_s)
+    yield age
+    yield CounterMetricFamily(
+        f"{PREFIX}_model_refusals", "Model versions refused by the reload checks.", value=model.refusals
+    )
+    yield CounterMetricFamily(f"{PREFIX}_model_swaps", "Model versions swapped in.", value=model.swaps)
+    yield GaugeMetricFamily(f"{PREFIX}_ready", "1 when reconciled and quoting.", value=int(status.ready))
+    yield GaugeMetricFamily(f"{PREFIX}_uptime_seconds", "Since the engine started.", value=status.uptime_s)
+
+
+def _market_counters(markets: tuple[MarketStatus, ...]) -> Iterator[Metric]:
+    quotes = _counter("quotes", "Orders placed.")
+    cancels = _counter("cancels", "Cancels sent.")
+    fills = _counter("fills", "Fills applied (after the ledger made them durable).")
+    cycles = _counter("cycles", "Quote cycles run.")
+    missed = _counter("missed_cycles", "Grid ticks skipped because a cycle overran.")
+    rejects = _counter("rejects", "Orders the venue rejected.", ["reason"])
+    fallbacks = _counter("fallbacks", "Cycles quoted without the model.", ["reason"])
+    refusals = _counter("risk_refusals", "Quotes or orders the risk gate refused.", ["reason"])
+    gaps = _counter("feed_gaps", "Messages the venue link lost (resume gaps, dropped market data).")
+    resyncs = _counter("feed_resyncs", "Book snapshots that replaced a book out of sync.")
+    alerts = _counter("alerts", "Runtime alerts.", ["kind"])
+    for m in markets:
+        label = [m.market]
+        f = m.flow
+        quotes.add_metric(label, f.quotes)
+        cancels.add_metric(label, f.cancels)
+        fills.add_metric(label, f.fills)
+        cycles.add_metric(label, m.cycle.cycles)
+        missed.add_metric(label, m.cycle.missed_cycles)
+        gaps.add_metric(label, m.feed.gaps)
+        resyncs.add_metric(label, m.feed.resyncs)
+        for family, counts in (
+            (rejects, f.rejects),
+            (fallbacks, f.fallbacks),
+            (refusals, f.refusals),
+            (alerts, f.alerts),
+        ):
+            for reason, n in counts.items():
+                family.add_metric([m.market, reason], n)
+    yield from (quotes, cancels, fills, cycles, missed, rejects, fallbacks, refusals, gaps, resyncs, alerts)
+
+
+def _market_gauges(markets: tuple[MarketStatus, ...]) -> Iterator[Metric]:
+    position = _gauge("position_lots", "Trading position since the opening balance.")
+    pnl = _gauge("pnl_quote", "Mark-to-market PnL in quote currency, fees included.")
+    spread = _gauge("quoted_spread_ticks", "Best working ask minus best working bid.")
+    working = _gauge("working_orders", "Orders working at the venue.")
+    state = _gauge("market_state", "1 for the market's current trading state.", ["state"])
+    book_age = _gauge("feed_book_age_seconds", "Since the last book update was received.")
+    synced = _gauge("feed_synced", "1 while the book is in sync.")
+    for m in markets:
+        label = [m.market]
+        position.add_metric(label, m.position_lots)
+        if m.pnl_quote is not None:
+            pnl.add_metric(label, float(m.pnl_quote))
+        if m.quoted_spread_ticks is not None:
+            spread.add_metric(label, m.quoted_spread_ticks)
+        working.add_metric(label, len(m.quotes))
+        for s in TradingState:
+            state.add_metric([m.market, s.value], int(m.state == s.value))
+        if m.feed.book_age_ms is not None:
+            book_age.add_metric(label, m.feed.book_age_ms / 1000)
+        synced.add_metric(label, int(m.feed.synced))
+    yield from (position, pnl, spread, working, state, book_age, synced)
