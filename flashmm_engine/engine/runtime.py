@@ -11,6 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flashmm_engine.config.settings import Settings
+from flashmm_engine.control.actions import ControlActions, ReloadHook
+from flashmm_engine.control.app import ControlApi
+from flashmm_engine.control.audit import AuditEntry
+from flashmm_engine.control.audit import record as record_audit
 from flashmm_engine.engine.links import MarketLink, connect_sim
 from flashmm_engine.engine.market_task import MarketRunner
 from flashmm_engine.engine.reconcile import (
@@ -35,6 +39,7 @@ from flashmm_engine.service.backoff import Backoff
 from flashmm_engine.service.clock import WallClock
 from flashmm_engine.service.tasks import TaskTracker
 from flashmm_engine.strategy.prediction import ModelPredictor
+from flashmm_engine.telemetry.metrics import EngineMetrics
 from flashmm_engine.venues.base import VenueError
 
 if TYPE_CHECKING:  # torch is imported only when a model is configured: it costs seconds at start
@@ -69,6 +74,10 @@ class EngineRuntime:
         self.started = asyncio.Event()
         self.model_record = ModelRecord(self.engine.model_name)
         self._started_ns = time.time_ns()
+        self.metrics = EngineMetrics(self.status_snapshot)
+        self.reload_hook: ReloadHook | None = None
+        """Set by the hot-reload code: `POST /reload` answers 501 while it is None."""
+        self.control: ControlApi | None = None
 
     async def _connect_default(self, market: str, resume_after: int) -> MarketLink:
         if self.engine.venue == "sim":
@@ -89,6 +98,7 @@ class EngineRuntime:
             ledger.record_event, self.engine.instance_id, "engine_starting", {"markets": self.markets}
         )
         try:
+            await self._start_control(journal)
             store = PrefetchingSequenceStore(journal, self.engine.instance_id, DEFAULT_BLOCK)
             await asyncio.to_thread(store.prime)
             self.model = await self._load_model()
@@ -106,6 +116,16 @@ class EngineRuntime:
             await stop.wait()
         finally:
             await self._shutdown()
+
+    async def _start_control(self, journal: LedgerJournal) -> None:
+        async def audit(entry: AuditEntry) -> None:
+            await journal.call(record_audit, journal.ledger.engine, entry)
+
+        actions = ControlActions(lambda: self.runners, lambda: self.reload_hook)
+        self.control = ControlApi(
+            self.settings.control, self.engine.instance_id, self.status_snapshot, self.metrics, actions, audit
+        )
+        await self.control.start()
 
     def status_snapshot(self) -> EngineStatus:
         """Everything `/status`, `/ready` and `/metrics` show, read on the event loop."""
@@ -153,6 +173,8 @@ class EngineRuntime:
         runner = MarketRunner(
             link, core, FeatureState(FeatureSpec(), market), inference, journal, self.engine
         )
+        runner.observe_cycle_ns = self.metrics.cycle_observer(market)
+        runner.observe_inference_ns = self.metrics.inference_observer(market)
         await open_ledger_market(runner, cursor)
         self.tasks.spawn(runner.consume_events(), f"{market}:events")
         self.tasks.spawn(runner.consume_market_data(), f"{market}:market-data")
@@ -192,6 +214,8 @@ class EngineRuntime:
                 await runner.link.venue.close()
             except (VenueError, OSError, TimeoutError) as exc:
                 log.warning("%s: closing the venue connection: %s", runner.market, exc)
+        if self.control is not None:
+            await self.control.stop()
         if self.journal is not None:
             self.journal.submit(
                 self.journal.ledger.record_event,
