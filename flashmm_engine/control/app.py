@@ -71,9 +71,9 @@ class ControlApi:
         return app
 
     async def start(self) -> int:
-        runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
+        runner = web.AppRunner(self.app(), access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_S)
         await runner.setup()
-        site = web.TCPSite(runner, self.settings.host, self.settings.port, shutdown_timeout=SHUTDOWN_S)
+        site = web.TCPSite(runner, self.settings.host, self.settings.port)
         try:
             await site.start()
         except OSError as exc:
