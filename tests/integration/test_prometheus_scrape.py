@@ -105,6 +105,8 @@ async def query(session: aiohttp.ClientSession, base: str, promql: str) -> list[
     """The result vector, or None while Prometheus is not answering yet."""
     try:
         async with session.get(f"{base}/api/v1/query", params={"query": promql}) as r:
+            if r.status == 503:  # still starting (loading the TSDB)
+                return None
             body = await r.json()
     except aiohttp.ClientConnectionError:
         return None
