@@ -27,12 +27,18 @@ def _client(token_file: Path | None) -> ControlClient:
 
 
 def _finish(action: str, reply: ControlReply) -> None:
+    body = reply.body
     if reply.status in (401, 429):
-        raise InputError(f"{action}: refused by the engine ({reply.body.get('result', reply.status)})")
-    emit(reply.body)
+        raise InputError(f"{action}: refused by the engine ({body.get('result', reply.status)})")
     if reply.status >= 400:
-        detail = reply.body.get("error") or reply.body.get("result")
-        raise CommandFailed(f"{action}: HTTP {reply.status} ({detail})")
+        reasons = [
+            f"{market}: {answer.get('refused') or answer.get('error')}"
+            for market, answer in body.get("markets", {}).items()
+            if isinstance(answer, dict) and (answer.get("refused") or answer.get("error"))
+        ]
+        detail = "; ".join(reasons) or body.get("error") or ""
+        raise CommandFailed(f"{action}: {body.get('result')} (HTTP {reply.status}) {detail}".strip())
+    emit(body)
 
 
 @click.command("status")

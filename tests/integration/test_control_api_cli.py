@@ -57,6 +57,8 @@ async def test_cli_status_and_actions_against_a_running_engine(tmp_path: Path) -
         state_after_pause = runner.core.state
         resumed = await flashmm(port, "resume", "--market", MARKET, "--token-file", str(token_file))
         state_after_resume = runner.core.state.state
+        runner.core.halt("ledger_write_failed")
+        fail_closed = await flashmm(port, "resume", token=TOKEN)
     code, out, err = status
     assert code == 0, err
     body = json.loads(out)
@@ -71,3 +73,9 @@ async def test_cli_status_and_actions_against_a_running_engine(tmp_path: Path) -
     code, out, err = resumed
     assert code == 0, err
     assert state_after_resume is TradingState.ACTIVE
+    code, out, err = fail_closed
+    assert code == 1 and out == ""
+    assert err == (
+        f"flashmm: resume: refused (HTTP 409) {MARKET}: halted (ledger_write_failed) is fail-closed: "
+        "restart the engine so it reconciles\n"
+    )
