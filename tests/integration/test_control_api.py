@@ -17,9 +17,13 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
 from flashmm_engine.config.control import ControlSettings
+from flashmm_engine.control.actions import ControlActions
+from flashmm_engine.control.app import ControlApi
 from flashmm_engine.control.audit import AuditEntry, entries
 from flashmm_engine.control.auth import token_id
 from flashmm_engine.engine.runtime import EngineRuntime
+from flashmm_engine.engine.status import EngineStatus, ModelRecord
+from flashmm_engine.telemetry.metrics import EngineMetrics
 from flashmm_engine.types import TradingState
 from tests.integration.sim_process import sim_venue_process
 from tests.integration.test_engine_bad_input import (
@@ -226,3 +230,39 @@ async def test_failed_attempts_are_rate_limited_per_peer_and_audited_once(tmp_pa
     assert limited == [429] * 3, "the right token is not even checked while the peer is limited"
     assert state is TradingState.ACTIVE
     assert [r.result for r in rows] == ["wrong_token"] * 5 + ["rate_limited"]
+
+
+async def test_no_action_runs_when_its_audit_row_cannot_be_written() -> None:
+    asked: list[int] = []
+
+    def runners() -> list[Any]:
+        asked.append(1)
+        return []
+
+    async def audit(_entry: AuditEntry) -> None:
+        raise OSError("disk full")
+
+    def snapshot() -> EngineStatus:
+        return EngineStatus("i1", "sim", False, 0.0, ModelRecord(None).status(0))
+
+    api = ControlApi(
+        ControlSettings(port=0, token=SecretStr(TOKEN)),
+        "i1",
+        snapshot,
+        EngineMetrics(snapshot),
+        ControlActions(runners, lambda: None),
+        audit,
+    )
+    port = await api.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            client = Api(session, port)
+            paused = await client.post("/pause", TOKEN)
+            refused = await client.post("/pause", WRONG)
+            ready = await client.get("/ready")
+    finally:
+        await api.stop()
+    assert paused == (503, {"action": "pause", "result": "audit_unavailable"})
+    assert asked == [], "the action never ran"
+    assert refused[0] == 401
+    assert ready[0] == 503 and ready[1]["ready"] is False
