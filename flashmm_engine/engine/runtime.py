@@ -27,7 +27,7 @@ from flashmm_engine.engine.reconcile import (
     reconcile_periodically,
 )
 from flashmm_engine.engine.sequences import PrefetchingSequenceStore
-from flashmm_engine.engine.status import EngineStatus, ModelRecord, market_status
+from flashmm_engine.engine.status import EngineStatus, ModelRecord, market_status, model_age_s
 from flashmm_engine.errors import CommandFailed, InputError
 from flashmm_engine.execution.client_ids import DEFAULT_BLOCK, ClientIdSource
 from flashmm_engine.execution.wiring import core_from_settings
@@ -130,12 +130,14 @@ class EngineRuntime:
     def status_snapshot(self) -> EngineStatus:
         """Everything `/status`, `/ready` and `/metrics` show, read on the event loop."""
         now = time.time_ns()
+        model = self.model_record.status()
         return EngineStatus(
             instance_id=self.engine.instance_id,
             venue=self.engine.venue,
             started=self.started.is_set(),
             uptime_s=(now - self._started_ns) / 1e9,
-            model=self.model_record.status(now),
+            model=model,
+            model_age_s=model_age_s(model, now),
             markets=tuple(market_status(r, now) for r in self.runners),
         )
 

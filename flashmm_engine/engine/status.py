@@ -2,7 +2,9 @@
 
 `EngineRuntime.status_snapshot()` builds one `EngineStatus` on the event loop (no locks: the runtime's
 state is only ever touched from that loop). `ModelRecord` is the runtime's mutable record of the deployed
-model and the last refusal; the hot-reload code updates it through `deployed` and `refused`.
+model and the last refusal until the hot-reload code reports its own: `ModelStatus`'s fields (name,
+version, loaded_at_ns, reloads, refusals, last_refusal with version/reason/ts_ns) are the subset the
+metrics read, so a richer reload status with those fields can take its place.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
 class ModelRefusal:
     version: str
     reason: str
-    at_ns: int
+    ts_ns: int
 
 
 @dataclass(slots=True)
@@ -31,23 +33,22 @@ class ModelRecord:
     name: str | None
     version: str | None = None
     loaded_at_ns: int | None = None
-    swaps: int = 0
+    reloads: int = 0
     refusals: int = 0
     last_refusal: ModelRefusal | None = None
 
     def deployed(self, version: str, now_ns: int) -> None:
         if self.version is not None and version != self.version:
-            self.swaps += 1
+            self.reloads += 1
         self.version, self.loaded_at_ns = version, now_ns
 
     def refused(self, version: str, reason: str, now_ns: int) -> None:
         self.refusals += 1
         self.last_refusal = ModelRefusal(version, reason, now_ns)
 
-    def status(self, now_ns: int) -> ModelStatus:
-        age = None if self.loaded_at_ns is None else (now_ns - self.loaded_at_ns) / NS_PER_S
+    def status(self) -> ModelStatus:
         return ModelStatus(
-            self.name, self.version, self.loaded_at_ns, age, self.swaps, self.refusals, self.last_refusal
+            self.name, self.version, self.loaded_at_ns, self.reloads, self.refusals, self.last_refusal
         )
 
 
@@ -56,8 +57,7 @@ class ModelStatus:
     name: str | None
     version: str | None
     loaded_at_ns: int | None
-    age_s: float | None
-    swaps: int
+    reloads: int
     refusals: int
     last_refusal: ModelRefusal | None
 
@@ -146,6 +146,8 @@ class EngineStatus:
     started: bool
     uptime_s: float
     model: ModelStatus
+    model_age_s: float | None
+    """Since the served model was swapped in (None: no model)."""
     markets: tuple[MarketStatus, ...] = field(default=())
 
     @property
@@ -157,6 +159,10 @@ class EngineStatus:
         out = asdict(self)
         out["ready"] = self.ready
         return out
+
+
+def model_age_s(model: ModelStatus, now_ns: int) -> float | None:
+    return None if model.loaded_at_ns is None else (now_ns - model.loaded_at_ns) / NS_PER_S
 
 
 def market_status(runner: MarketRunner, now_ns: int) -> MarketStatus:

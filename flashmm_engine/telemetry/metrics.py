@@ -127,13 +127,15 @@ def _engine_metrics(status: EngineStatus) -> Iterator[Metric]:
     info.add_metric([model.name or "", model.version or "none"], {})
     yield info
     age = GaugeMetricFamily(f"{PREFIX}_model_age_seconds", "Since the deployed model was swapped in.")
-    if model.age_s is not None:
-        age.add_metric([], model.age_s)
+    if status.model_age_s is not None:
+        age.add_metric([], status.model_age_s)
     yield age
     yield CounterMetricFamily(
         f"{PREFIX}_model_refusals", "Model versions refused by the reload checks.", value=model.refusals
     )
-    yield CounterMetricFamily(f"{PREFIX}_model_swaps", "Model versions swapped in.", value=model.swaps)
+    yield CounterMetricFamily(
+        f"{PREFIX}_model_reloads", "Model versions swapped in while running.", value=model.reloads
+    )
     yield GaugeMetricFamily(f"{PREFIX}_ready", "1 when reconciled and quoting.", value=int(status.ready))
     yield GaugeMetricFamily(f"{PREFIX}_uptime_seconds", "Since the engine started.", value=status.uptime_s)
 

@@ -243,7 +243,7 @@ async def test_no_action_runs_when_its_audit_row_cannot_be_written() -> None:
         raise OSError("disk full")
 
     def snapshot() -> EngineStatus:
-        return EngineStatus("i1", "sim", False, 0.0, ModelRecord(None).status(0))
+        return EngineStatus("i1", "sim", False, 0.0, ModelRecord(None).status(), None)
 
     api = ControlApi(
         ControlSettings(port=0, token=SecretStr(TOKEN)),

@@ -10,7 +10,7 @@ from flashmm_engine.telemetry.metrics import CYCLE_BUCKETS_S, EngineMetrics
 
 
 def snapshot() -> EngineStatus:
-    return EngineStatus("i1", "sim", True, 1.0, ModelRecord("m").status(0))
+    return EngineStatus("i1", "sim", True, 1.0, ModelRecord("m").status(), None)
 
 
 def test_cycle_histogram_buckets_count_and_sum() -> None:
