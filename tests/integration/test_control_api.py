@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
@@ -217,7 +219,10 @@ async def test_actions_need_the_token_and_every_attempt_is_audited(tmp_path: Pat
     ]
 
 
-async def test_failed_attempts_are_rate_limited_per_peer_and_audited_once(tmp_path: Path) -> None:
+async def test_failed_attempts_are_rate_limited_per_peer_and_audited_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     async with running_engine(tmp_path) as runtime, aiohttp.ClientSession() as session:
         assert runtime.control is not None and runtime.control.port
         api = Api(session, runtime.control.port)
@@ -230,6 +235,10 @@ async def test_failed_attempts_are_rate_limited_per_peer_and_audited_once(tmp_pa
     assert limited == [429] * 3, "the right token is not even checked while the peer is limited"
     assert state is TradingState.ACTIVE
     assert [r.result for r in rows] == ["wrong_token"] * 5 + ["rate_limited"]
+    assert [r.token_id for r in rows] == [token_id(f"{WRONG}-{i}") for i in range(5)] + [token_id(TOKEN)]
+    refusals = [r for r in caplog.records if "refused from" in r.getMessage()]
+    assert len(refusals) == 6, "each failure and the first limited attempt are logged"
+    assert WRONG not in caplog.text and TOKEN not in caplog.text, "the offered secret never reaches a log"
 
 
 async def test_no_action_runs_when_its_audit_row_cannot_be_written() -> None:
