@@ -45,7 +45,7 @@ class ControlApi:
         self,
         settings: ControlSettings,
         instance_id: str,
-        snapshot: Callable[[], EngineStatus],
+        snapshot: Callable[[bool], EngineStatus],
         metrics: EngineMetrics,
         actions: ControlActions,
         audit: AuditWriter,
@@ -80,8 +80,8 @@ class ControlApi:
             await runner.cleanup()
             raise listen_failed("the control API", self.settings.host, self.settings.port, exc) from None
         self._runner = runner
-        sockets = [s for s in runner.addresses]
-        self.port = int(sockets[0][1]) if sockets else self.settings.port
+        addresses = runner.addresses
+        self.port = int(addresses[0][1]) if addresses else self.settings.port
         log.info("control API on http://%s:%d", self.settings.host, self.port)
         return self.port
 
@@ -96,12 +96,12 @@ class ControlApi:
         return _json({"alive": True, "instance_id": self.instance_id})
 
     async def _ready(self, _request: web.Request) -> web.Response:
-        status = self.snapshot()
+        status = self.snapshot(False)
         markets = {m.market: {"state": m.state, "reason": m.reason, "ready": m.ready} for m in status.markets}
         return _json({"ready": status.ready, "markets": markets}, 200 if status.ready else 503)
 
     async def _status(self, _request: web.Request) -> web.Response:
-        return _json(self.snapshot().to_json())
+        return _json(self.snapshot(True).to_json())
 
     async def _metrics(self, _request: web.Request) -> web.Response:
         return web.Response(body=self.metrics.exposition(), headers={"Content-Type": CONTENT_TYPE})

@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from pydantic import SecretStr
 
@@ -50,7 +51,7 @@ class ControlClient:
             raise InputError(
                 f"{action} needs the control token: set FLASHMM_CONTROL__TOKEN or pass --token-file"
             )
-        path = f"/{action}" + (f"?market={market}" if market else "")
+        path = f"/{action}" + (f"?{urlencode({'market': market})}" if market else "")
         headers = {"Authorization": f"Bearer {self._token.get_secret_value()}"}
         return self._request("POST", path, headers)
 

@@ -74,7 +74,7 @@ class EngineRuntime:
         self.started = asyncio.Event()
         self.model_record = ModelRecord(self.engine.model_name)
         self._started_ns = time.time_ns()
-        self.metrics = EngineMetrics(self.status_snapshot)
+        self.metrics = EngineMetrics(lambda: self.status_snapshot(latency=False))
         self.reload_hook: ReloadHook | None = None
         """Set by the hot-reload code: `POST /reload` answers 501 while it is None."""
         self.control: ControlApi | None = None
@@ -127,8 +127,9 @@ class EngineRuntime:
         )
         await self.control.start()
 
-    def status_snapshot(self) -> EngineStatus:
-        """Everything `/status`, `/ready` and `/metrics` show, read on the event loop."""
+    def status_snapshot(self, latency: bool = True) -> EngineStatus:
+        """Everything `/status`, `/ready` and `/metrics` show, read on the event loop (`latency=False`: no
+        percentiles, for the scrape)."""
         now = time.time_ns()
         model = self.model_record.status()
         return EngineStatus(
@@ -138,7 +139,7 @@ class EngineRuntime:
             uptime_s=(now - self._started_ns) / 1e9,
             model=model,
             model_age_s=model_age_s(model, now),
-            markets=tuple(market_status(r, now) for r in self.runners),
+            markets=tuple(market_status(r, now, latency) for r in self.runners),
         )
 
     async def _load_model(self) -> LoadedModel | None:

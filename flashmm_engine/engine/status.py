@@ -165,7 +165,9 @@ def model_age_s(model: ModelStatus, now_ns: int) -> float | None:
     return None if model.loaded_at_ns is None else (now_ns - model.loaded_at_ns) / NS_PER_S
 
 
-def market_status(runner: MarketRunner, now_ns: int) -> MarketStatus:
+def market_status(runner: MarketRunner, now_ns: int, latency: bool = True) -> MarketStatus:
+    """`latency=False` leaves the percentiles out (None): they sort up to `SAMPLES_CAP` samples per series,
+    which a Prometheus scrape does not need (it reads the histograms)."""
     core, stats, fs = runner.core, runner.stats, runner.features
     state = core.state
     working = core.working_orders()
@@ -194,17 +196,7 @@ def market_status(runner: MarketRunner, now_ns: int) -> MarketStatus:
             resyncs=max(stats.book_snapshots - 1, 0),
             gaps=runner.feed_gaps(),
         ),
-        cycle=CycleStatus(
-            cycles=stats.cycles,
-            missed_cycles=stats.missed_cycles,
-            batches=stats.batches,
-            p50_us=stats.cycle_ns.percentile_us(50),
-            p99_us=stats.cycle_ns.percentile_us(99),
-            max_us=stats.cycle_ns.max_us(),
-            tick_to_order_p99_us=stats.tick_to_order_ns.percentile_us(99),
-            inference_p99_us=stats.inference_ns.percentile_us(99),
-            jitter_p99_us=stats.jitter_ns.percentile_us(99),
-        ),
+        cycle=_cycle_status(runner, latency),
         flow=OrderFlowStatus(
             quotes=core.orders.counts["placed"],
             cancels=core.orders.counts["cancels"],
@@ -216,6 +208,22 @@ def market_status(runner: MarketRunner, now_ns: int) -> MarketStatus:
             send_errors=stats.send_errors,
             alerts=dict(stats.alerts),
         ),
+    )
+
+
+def _cycle_status(runner: MarketRunner, latency: bool) -> CycleStatus:
+    stats = runner.stats
+    counts = (stats.cycles, stats.missed_cycles, stats.batches)
+    if not latency:
+        return CycleStatus(*counts, None, None, None, None, None, None)
+    return CycleStatus(
+        *counts,
+        p50_us=stats.cycle_ns.percentile_us(50),
+        p99_us=stats.cycle_ns.percentile_us(99),
+        max_us=stats.cycle_ns.max_us(),
+        tick_to_order_p99_us=stats.tick_to_order_ns.percentile_us(99),
+        inference_p99_us=stats.inference_ns.percentile_us(99),
+        jitter_p99_us=stats.jitter_ns.percentile_us(99),
     )
 
 

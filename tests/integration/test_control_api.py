@@ -251,14 +251,14 @@ async def test_no_action_runs_when_its_audit_row_cannot_be_written() -> None:
     async def audit(_entry: AuditEntry) -> None:
         raise OSError("disk full")
 
-    def snapshot() -> EngineStatus:
+    def snapshot(_latency: bool = True) -> EngineStatus:
         return EngineStatus("i1", "sim", False, 0.0, ModelRecord(None).status(), None)
 
     api = ControlApi(
         ControlSettings(port=0, token=SecretStr(TOKEN)),
         "i1",
         snapshot,
-        EngineMetrics(snapshot),
+        EngineMetrics(lambda: snapshot(False)),
         ControlActions(runners, lambda: None),
         audit,
     )
