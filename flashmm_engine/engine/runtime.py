@@ -25,8 +25,8 @@ from flashmm_engine.engine.reconcile import (
     reconcile_at_start,
     reconcile_periodically,
 )
-from flashmm_engine.engine.sequences import PrefetchingSequenceStore
 from flashmm_engine.engine.reload.types import ModelStatus
+from flashmm_engine.engine.sequences import PrefetchingSequenceStore
 from flashmm_engine.engine.status import EngineStatus, market_status, model_age_s
 from flashmm_engine.errors import CommandFailed, InputError
 from flashmm_engine.execution.client_ids import DEFAULT_BLOCK, ClientIdSource

@@ -23,8 +23,8 @@ from flashmm_engine.control.actions import ControlActions
 from flashmm_engine.control.app import ControlApi
 from flashmm_engine.control.audit import AuditEntry, entries
 from flashmm_engine.control.auth import token_id
-from flashmm_engine.engine.runtime import EngineRuntime
 from flashmm_engine.engine.reload.types import ModelStatus
+from flashmm_engine.engine.runtime import EngineRuntime
 from flashmm_engine.engine.status import EngineStatus
 from flashmm_engine.telemetry.metrics import EngineMetrics
 from flashmm_engine.types import TradingState
@@ -253,7 +253,9 @@ async def test_no_action_runs_when_its_audit_row_cannot_be_written() -> None:
         raise OSError("disk full")
 
     def snapshot(_latency: bool = True) -> EngineStatus:
-        return EngineStatus("i1", "sim", False, 0.0, ModelStatus(None, None, None, None, None, None, 0, 0), None)
+        return EngineStatus(
+            "i1", "sim", False, 0.0, ModelStatus(None, None, None, None, None, None, 0, 0), None
+        )
 
     api = ControlApi(
         ControlSettings(port=0, token=SecretStr(TOKEN)),

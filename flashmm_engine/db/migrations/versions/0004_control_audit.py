@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_control_audit"
-down_revision = "0002_ledger"
+down_revision = "0003_model_predictions"
 branch_labels = None
 depends_on = None
 
