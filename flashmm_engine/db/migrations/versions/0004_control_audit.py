@@ -2,7 +2,7 @@
 (a non-secret digest prefix, never the token), the peer, the action and its result.
 
 Revision ID: 0004_control_audit
-Revises: 0002_ledger (temporarily: re-chain onto 0003 when the reload migration lands)
+Revises: 0003_model_predictions
 Create Date: 2026-12-01
 """
 
