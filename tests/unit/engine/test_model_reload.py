@@ -102,8 +102,16 @@ def test_a_refused_version_is_not_loaded_again(tmp_path: Path) -> None:
     assert events[0][1]["reason"] == "ProbeError" and swapper.last_refusal is not None
 
 
-def test_the_prediction_table_keeps_only_its_cap(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'store.db'}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
+def test_the_prediction_table_keeps_only_its_cap(store_url: str) -> None:
+    url = store_url
     upgrade_to_head(url)
     store = PredictionStore(url, cap_rows=25)
     row = {
