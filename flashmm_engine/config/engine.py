@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
@@ -46,6 +47,17 @@ class EngineSettings(BaseModel):
     ledger_url: SecretStr | None = Field(
         default=None,
         description="SQLAlchemy URL of the ledger (secret: may hold a password); unset = database.url.",
+    )
+    fill_journal_dir: Path | None = Field(
+        default=None,
+        description="Directory of the local fill journals (one fsync'd file per market) that hold fills "
+        "while the ledger database is down; unset = <home>/fill-journal.",
+    )
+    fill_journal_max_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=4096,
+        description="Size cap of one market's fill journal (16 MiB: about 50,000 fills); a full "
+        "journal halts the market.",
     )
     model_name: str | None = Field(
         default=None,

@@ -2,9 +2,12 @@
 and one cycle per grid tick whose batch goes to the venue in one message.
 
 Fail closed: no cycle runs until the start-up reconciliation has finished, and a market whose ledger and
-venue disagree is halted. A fill is committed to the ledger before the core sees it; if the ledger
-cannot take a fill, the market halts and stops consuming events, so the fill is replayed after a restart
-instead of being skipped.
+venue disagree is halted. A fill is committed to the ledger before the core sees it. If the ledger
+database cannot take a fill, the fill is fsync'd to the market's local fill journal instead, the market
+halts (`ledger_unavailable`: quotes pulled, nothing placed) and every later fill goes to the journal too,
+in order, until the catch-up task (engine/fill_catchup.py) has replayed it into the database and a
+reconcile passes. Without a journal, or when the journal cannot take the fill (full, disk error), the
+market halts and stops consuming events, so the fill is replayed by the venue after a restart.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from flashmm_engine.engine.links import MarketLink, SimLink
 from flashmm_engine.engine.stats import RuntimeStats
 from flashmm_engine.execution.core import TradingCore
 from flashmm_engine.features.state import FeatureState
+from flashmm_engine.ledger.fill_journal import FillJournal, FillJournalFull
 from flashmm_engine.ledger.journal import LedgerJournal
+from flashmm_engine.ledger.pnl import apply_fill, cash_change
 from flashmm_engine.ledger.store import Holdings, OrderUpdate
 from flashmm_engine.service.tasks import TaskTracker
 from flashmm_engine.strategy.prediction import ModelPredictor
@@ -53,6 +58,8 @@ CYCLE_LOG_CAP = 3_000
 HISTORY_CAP = 10_000
 """Ledger states kept by event sequence, so a venue snapshot as of seq N compares with the ledger at N."""
 BOOK_LEVELS = 10
+LEDGER_UNAVAILABLE = "ledger_unavailable"
+"""Halt reason while fills are durable only in the local fill journal."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +78,7 @@ class MarketRunner:
         inference: ModelPredictor | None,
         journal: LedgerJournal,
         settings: EngineSettings,
+        fill_journal: FillJournal | None = None,
     ) -> None:
         self.link = link
         self.core = core
@@ -78,6 +86,14 @@ class MarketRunner:
         self.inference = inference
         self.journal = journal
         self.settings = settings
+        self.fill_journal = fill_journal
+        self.ledger_degraded = False
+        """True while fills go to the local fill journal, not the database."""
+        self.outage_started: float | None = None
+        self.on_ledger_outage: Callable[[], None] | None = None
+        """Starts the catch-up task; called when the first fill goes to the local journal."""
+        self._journaled_ids: set[str] = set()
+        """Fill ids in the local journal (bounded by its size cap), so a re-sent one is not applied twice."""
         self.market = link.spec.symbol
         self.instance_id = settings.instance_id
         self.stats = RuntimeStats()
@@ -174,27 +190,67 @@ class MarketRunner:
         if fill.market != self.market:
             self.alert("foreign_fill", f"fill {fill.fill_id} is for {fill.market}", fill=repr(fill))
             return True
+        if self.ledger_degraded:
+            return self._journal_fill(fill, seq)
         try:
             held = await self.journal.call(
                 self.journal.ledger.record_fill, self.link.venue_id, self.instance_id, fill, seq
             )
         except Exception as exc:  # noqa: BLE001 - any ledger failure must stop trading, not the process
-            self.alert("ledger_write_failed", f"fill {fill.fill_id} not recorded: {exc!r}")
-            self.core.halt("ledger_write_failed")
-            self.check_state()
-            self.consuming = False
-            return False
+            if self.fill_journal is None or self.on_ledger_outage is None:
+                return self._stop_on_ledger_failure(fill, exc)
+            self.alert(LEDGER_UNAVAILABLE, f"fill {fill.fill_id} not committed, journaled locally: {exc!r}")
+            return self._journal_fill(fill, seq)
         if held is None:
             self.stats.duplicate_fills += 1
             return True
         self.stats.fills_recorded += 1
+        self._apply(fill, held, seq)
+        return True
+
+    def _journal_fill(self, fill: Fill, seq: int | None) -> bool:
+        """Make the fill durable in the local journal, halt before the core sees it, then apply it."""
+        assert self.fill_journal is not None and self.on_ledger_outage is not None
+        if fill.fill_id in self._journaled_ids:
+            self.stats.duplicate_fills += 1
+            return True
+        try:
+            self.fill_journal.append(self.link.venue_id, self.instance_id, fill, seq)
+        except (FillJournalFull, OSError) as exc:
+            return self._stop_on_ledger_failure(fill, exc)
+        self._journaled_ids.add(fill.fill_id)
+        self.stats.fills_journaled += 1
+        self.core.halt(LEDGER_UNAVAILABLE)
+        self.check_state()
+        if not self.ledger_degraded:
+            self.ledger_degraded = True
+            self.outage_started = time.monotonic()
+            self.stats.ledger_outages += 1
+            self.on_ledger_outage()
+        held = self.holdings
+        assert held is not None
+        self._apply(fill, _with_fill(held, fill), seq)
+        return True
+
+    def ledger_caught_up(self) -> None:
+        """Every journaled fill is in the database: later fills are committed there again."""
+        self.ledger_degraded = False
+        self._journaled_ids.clear()
+
+    def _apply(self, fill: Fill, held: Holdings, seq: int | None) -> None:
         self.holdings = held
         self.history.append(
             AppliedState(seq if seq is not None else self.applied_seq, held.book.position, held.cash)
         )
         if self.ready:
             self.core.on_venue_event(fill)
-        return True
+
+    def _stop_on_ledger_failure(self, fill: Fill, exc: BaseException) -> bool:
+        self.alert("ledger_write_failed", f"fill {fill.fill_id} not recorded: {exc!r}")
+        self.core.halt("ledger_write_failed")
+        self.check_state()
+        self.consuming = False
+        return False
 
     def _order_update(self, event: VenueEvent) -> None:
         now = time.time_ns()
@@ -339,3 +395,14 @@ class MarketRunner:
             return
         for client_id in client_ids:
             self.core.on_order_query(client_id, open_orders.get(client_id))
+
+
+def _with_fill(held: Holdings, fill: Fill) -> Holdings:
+    """The holdings after `fill`, computed as Ledger.record_fill computes them (same pnl functions)."""
+    return Holdings(
+        apply_fill(held.book, fill.side, fill.price, fill.size),
+        held.opening_cash,
+        held.cash + cash_change(fill.side, fill.price, fill.size, fill.fee),
+        held.fees + fill.fee,
+        held.fills + 1,
+    )

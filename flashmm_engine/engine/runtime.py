@@ -14,6 +14,7 @@ from flashmm_engine.control.actions import ControlActions, ReloadHook
 from flashmm_engine.control.app import ControlApi
 from flashmm_engine.control.audit import AuditEntry
 from flashmm_engine.control.audit import record as record_audit
+from flashmm_engine.engine.fill_catchup import catch_up_hook, open_fill_journal
 from flashmm_engine.engine.links import MarketLink, connect_sim
 from flashmm_engine.engine.market_task import MarketRunner
 from flashmm_engine.engine.reconcile import (
@@ -191,9 +192,11 @@ class EngineRuntime:
         with_model = self.engine.model_name is not None  # a model may be promoted while this runs
         core = core_from_settings(link.spec, WallClock(), s.quoting, s.risk, ids, with_model)
         inference = ModelPredictor.from_loaded(self.model) if self.model is not None else None
+        fill_journal = await open_fill_journal(s, market, journal)
         runner = MarketRunner(
-            link, core, FeatureState(FeatureSpec(), market), inference, journal, self.engine
+            link, core, FeatureState(FeatureSpec(), market), inference, journal, self.engine, fill_journal
         )
+        runner.on_ledger_outage = catch_up_hook(runner, stop)
         runner.after_cycle = self.reload.after_cycle if self.reload is not None else None
         runner.observe_cycle_ns = self.metrics.cycle_observer(market)
         runner.observe_inference_ns = self.metrics.inference_observer(market)
@@ -238,6 +241,8 @@ class EngineRuntime:
                 await runner.link.venue.close()
             except (VenueError, OSError, TimeoutError) as exc:
                 log.warning("%s: closing the venue connection: %s", runner.market, exc)
+            if runner.fill_journal is not None:
+                runner.fill_journal.close()
         if self.control is not None:
             await self.control.stop()
         if self.journal is not None:

@@ -52,6 +52,12 @@ class RuntimeStats:
     venue_events: int = 0
     fills_recorded: int = 0
     duplicate_fills: int = 0
+    fills_journaled: int = 0
+    """Fills made durable in the local fill journal because the ledger database could not take them."""
+    ledger_outages: int = 0
+    ledger_recoveries: int = 0
+    worst_recovery_s: float = 0.0
+    """Longest span from the first fill the database refused to quoting again after a reconcile."""
     alerts: Counter[str] = field(default_factory=Counter)
     send_errors: int = 0
     model_errors: int = 0
