@@ -32,6 +32,9 @@ class PrefetchingSequenceStore:
         with self._lock:
             spare = self._spare if self._spare is not None else self._fetch()
             self._spare = self._fetch()
+        if spare.exception() is not None:
+            # reserved while the ledger database was away: reserve again now rather than fail the cycle
+            return self._fetch().result()
         return spare.result()
 
     def _fetch(self) -> Future[int]:
