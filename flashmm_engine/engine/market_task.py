@@ -87,6 +87,8 @@ class MarketRunner:
         self._last_state: RiskState = core.state
         self._last_book_rx_ns: int | None = None
         self._last_event_ts = 0
+        self.last_view: FeedView | None = None
+        """The feed view of the latest cycle, read by the telemetry tasks (hot state, InfluxDB)."""
 
     # --- ledger events and alerts ---
 
@@ -273,7 +275,8 @@ class MarketRunner:
             stats.cycles += 1
             stats.missed_cycles += tick.missed
             stats.jitter_ns.add(tick.woke_ns - tick.grid_ns)
-            batch = self.core.cycle(self.feed_view(tick.woke_ns), tick.woke_ns)
+            view = self.last_view = self.feed_view(tick.woke_ns)
+            batch = self.core.cycle(view, tick.woke_ns)
             if not batch.empty:
                 await self.send(batch)
                 stats.tick_to_order_ns.add(time.perf_counter_ns() - started)

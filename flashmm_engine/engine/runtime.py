@@ -23,6 +23,7 @@ from flashmm_engine.engine.reconcile import (
     reconcile_periodically,
 )
 from flashmm_engine.engine.sequences import PrefetchingSequenceStore
+from flashmm_engine.engine.telemetry import EngineTelemetry
 from flashmm_engine.errors import CommandFailed, InputError
 from flashmm_engine.execution.client_ids import DEFAULT_BLOCK, ClientIdSource
 from flashmm_engine.execution.wiring import core_from_settings
@@ -66,10 +67,14 @@ class EngineRuntime:
         self.journal: LedgerJournal | None = None
         self.model: LoadedModel | None = None
         self.started = asyncio.Event()
+        self.telemetry = EngineTelemetry(settings)
+        self.telemetry.runners = self.runners
 
     async def _connect_default(self, market: str, resume_after: int) -> MarketLink:
         if self.engine.venue == "sim":
-            return await connect_sim(self.settings, market, resume_after)
+            recorder = self.telemetry.recorder
+            tap = recorder.tap if recorder is not None else None
+            return await connect_sim(self.settings, market, resume_after, tap)
         from flashmm_engine.engine.sei_link import connect_sei
 
         return await connect_sei(self.settings, market)
@@ -88,6 +93,7 @@ class EngineRuntime:
         try:
             store = PrefetchingSequenceStore(journal, self.engine.instance_id, DEFAULT_BLOCK)
             await asyncio.to_thread(store.prime)
+            self.telemetry.start(stop)
             self.model = await self._load_model()
             for market in self.markets:
                 self.runners.append(await self._start_market(market, store, stop))
@@ -169,6 +175,7 @@ class EngineRuntime:
         started = time.monotonic()
         await asyncio.gather(*(self._stop_market(r) for r in self.runners))
         await self.tasks.shutdown(TASK_STOP_S)
+        await self.telemetry.close()
         for runner in self.runners:
             await runner.tasks.shutdown(TASK_STOP_S)
             try:
