@@ -182,6 +182,7 @@ class EngineRuntime:
                 await runner.link.venue.close()
             except (VenueError, OSError, TimeoutError) as exc:
                 log.warning("%s: closing the venue connection: %s", runner.market, exc)
+        self.telemetry.close_recording()
         if self.journal is not None:
             self.journal.submit(
                 self.journal.ledger.record_event,

@@ -92,10 +92,13 @@ class EngineTelemetry:
                 await asyncio.wait_for(part.close(), CLOSE_TIMEOUT_S)
             except TimeoutError:
                 log.warning("%s did not close within %.1fs", type(part).__name__, CLOSE_TIMEOUT_S)
-        if self.recorder is not None:
-            self.recorder.close()
         if self.sentry is not None:
             await asyncio.to_thread(self.sentry.close)
+
+    def close_recording(self) -> None:
+        """After the venue connections are closed, so every frame received is in a segment."""
+        if self.recorder is not None:
+            self.recorder.close()
 
     def status(self) -> dict[str, Any]:
         return {
