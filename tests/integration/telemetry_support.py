@@ -94,11 +94,11 @@ def redis_server(directory: Path) -> Iterator[RedisServer]:
 
 
 @contextmanager
-def victoria_metrics(directory: Path) -> Iterator[str]:
-    """Debian's victoria-metrics on a free port with its own storage; yields its base URL."""
+def victoria_metrics(directory: Path, port: int | None = None) -> Iterator[str]:
+    """Debian's victoria-metrics on `port` (default: a free one) with its own storage; yields its URL."""
     binary = shutil.which("victoria-metrics")
     assert binary, "victoria-metrics is required (apt-get install victoria-metrics)"
-    port = free_port()
+    port = port or free_port()
     log = (directory / "victoria-metrics.log").open("wb")
     proc = subprocess.Popen(
         [binary, f"-httpListenAddr=127.0.0.1:{port}", f"-storageDataPath={directory / 'vm-data'}"],
