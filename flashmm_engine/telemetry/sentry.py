@@ -47,7 +47,6 @@ class SentryReporter:
             ],
             before_send=self._before_send,
             before_breadcrumb=self._before_breadcrumb,
-            send_default_pii=False,
             include_local_variables=False,
             max_request_body_size="never",
             traces_sample_rate=None,
