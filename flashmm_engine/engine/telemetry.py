@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from flashmm_engine import __version__
 from flashmm_engine.config.settings import Settings
 from flashmm_engine.engine.hot_state import HotStatePublisher
+from flashmm_engine.engine.market_snapshot import cycle_figures, market_snapshot
 from flashmm_engine.engine.recording import EngineRecorder
 from flashmm_engine.service.tasks import TaskTracker
 from flashmm_engine.telemetry.influx import InfluxWriter
@@ -99,6 +100,17 @@ class EngineTelemetry:
         """After the venue connections are closed, so every frame received is in a segment."""
         if self.recorder is not None:
             self.recorder.close()
+
+    def engine_status(self) -> dict[str, Any]:
+        """Per market: the core's status, the hot-state parts and cycle figures; then this `status()`.
+
+        Stands in for the status snapshot until `engine/status.py` (control API) exists; every value is a
+        name, a counter, ticks, lots or notional units."""
+        markets = {
+            r.market: {**r.core.status(), **market_snapshot(r), "cycle": cycle_figures(r)}
+            for r in self.runners
+        }
+        return {"markets": markets, "telemetry": self.status()}
 
     def status(self) -> dict[str, Any]:
         return {
