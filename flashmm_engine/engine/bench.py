@@ -22,6 +22,7 @@ import orjson
 from pydantic import SecretStr
 
 from flashmm_engine.config.engine import EngineSettings
+from flashmm_engine.config.marketdata import RecorderSettings
 from flashmm_engine.config.services import DatabaseSettings, TelemetrySettings
 from flashmm_engine.config.settings import Settings
 from flashmm_engine.config.sim import SimSettings
@@ -104,6 +105,7 @@ async def run_bench(n_markets: int, seconds: float, hz: float, feed_rate: int) -
             sim=SimSettings(api_keys={"mm": SecretStr(BENCH_KEY)}),
             database=DatabaseSettings(url=SecretStr(registry_url)),
             telemetry=TelemetrySettings(log_level="WARNING"),
+            recorder=RecorderSettings(directory=root / "raw"),  # recorded like a live run, then deleted
         )
         runtime = EngineRuntime(settings, list(urls))
         stop = asyncio.Event()
