@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 import orjson
 from pydantic import SecretStr
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from flashmm_engine.engine.market_snapshot import market_snapshot
@@ -69,7 +71,7 @@ class HotStatePublisher:
                 self._url.get_secret_value(),
                 socket_timeout=REDIS_TIMEOUT_S,
                 socket_connect_timeout=REDIS_TIMEOUT_S,
-                retry_on_timeout=False,
+                retry=Retry(NoBackoff(), 0),  # one attempt per write: this writer's own backoff retries
             )
         return self._redis
 

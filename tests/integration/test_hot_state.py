@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import orjson
@@ -97,4 +100,58 @@ async def test_redis_restart_mid_run_degrades_then_recovers_and_keys_come_back(t
         await wait_until(lambda: not client.exists(hot_key("e1", MARKET, "state")), WAIT_S, "expiry")
     finally:
         client.close()
+        server.stop()
+
+
+@asynccontextmanager
+async def engine_on(tmp_path: Path, server: RedisServer) -> AsyncIterator[EngineRuntime]:
+    env = {"FLASHMM_SIM__PORT": "0", "FLASHMM_SIM__API_KEYS": json.dumps({"mm": KEY})}
+    with sim_venue_process([], env, tmp_path) as started:
+        settings = Settings(
+            engine=EngineSettings(
+                markets=[MARKET],
+                sim_urls={MARKET: started["url"]},
+                ledger_url=SecretStr(f"sqlite:///{tmp_path / 'ledger.db'}"),
+            ),
+            sim=SimSettings(api_keys={"mm": SecretStr(KEY)}),
+            redis=RedisSettings(url=SecretStr(server.url), hot_state_ttl_s=TTL_S),
+            recorder=RecorderSettings(enabled=False),
+        )
+        runtime = EngineRuntime(settings, [MARKET])
+        stop = asyncio.Event()
+        task = asyncio.create_task(runtime.run(stop))
+        await asyncio.wait_for(runtime.started.wait(), WAIT_S)
+        try:
+            yield runtime
+        finally:
+            stop.set()
+            await task
+
+
+async def test_a_hung_redis_times_out_into_degraded_while_the_cycles_go_on(tmp_path: Path) -> None:
+    """SIGSTOP: Redis accepts nothing and answers nothing; the writer's timeout, not the cycle, pays."""
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        async with engine_on(tmp_path, server) as runtime:
+            hot = runtime.telemetry.hot_state
+            assert hot is not None
+            (runner,) = runtime.runners
+            await wait_until(lambda: hot.writes >= 3, WAIT_S, "hot-state writes")
+            assert server.proc is not None
+            server.proc.send_signal(signal.SIGSTOP)
+            try:
+                await wait_until(lambda: hot.degraded, WAIT_S, "the degraded flag")
+                cycles = runner.stats.cycles
+                await wait_until(
+                    lambda: runner.stats.cycles >= cycles + CYCLES_WHILE_DOWN, WAIT_S, "cycles while hung"
+                )
+                missed_while_hung = runner.stats.missed_cycles
+            finally:
+                server.proc.send_signal(signal.SIGCONT)
+            await wait_until(lambda: not hot.degraded, WAIT_S, "recovery")
+        print(f"\nhung redis: {hot.write_failures} timed-out writes, {missed_while_hung} missed cycles")
+        assert hot.write_failures >= 1 and hot.reconnects == 1
+        assert hot.last_error is not None and "Timeout" in hot.last_error
+    finally:
         server.stop()
