@@ -14,8 +14,8 @@ from pydantic import SecretStr
 from flashmm_engine.config.settings import Settings
 from flashmm_engine.errors import InputError
 from flashmm_engine.types import NOTIONAL_SCALE, MarketSpec, QuoteBatch
-from flashmm_engine.venues.base import Venue
-from flashmm_engine.venues.sim.client import RawTap, SimVenueClient
+from flashmm_engine.venues.base import RawTap, Venue
+from flashmm_engine.venues.sim.client import SimVenueClient
 
 log = logging.getLogger(__name__)
 

@@ -71,13 +71,13 @@ class EngineRuntime:
         self.telemetry.runners = self.runners
 
     async def _connect_default(self, market: str, resume_after: int) -> MarketLink:
+        recorder = self.telemetry.recorder
+        tap = recorder.tap if recorder is not None else None
         if self.engine.venue == "sim":
-            recorder = self.telemetry.recorder
-            tap = recorder.tap if recorder is not None else None
             return await connect_sim(self.settings, market, resume_after, tap)
         from flashmm_engine.engine.sei_link import connect_sei
 
-        return await connect_sei(self.settings, market)
+        return await connect_sei(self.settings, market, tap)
 
     def venue_id(self, market: str) -> str:
         return f"{self.engine.venue}/{market}"

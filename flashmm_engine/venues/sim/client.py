@@ -15,7 +15,7 @@ import asyncio
 import itertools
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -37,7 +37,7 @@ from flashmm_engine.types import (
     OrderRequest,
     VenueEvent,
 )
-from flashmm_engine.venues.base import VenueError
+from flashmm_engine.venues.base import RawTap, VenueError
 from flashmm_engine.venues.sim.market_messages import decode_market_message
 from flashmm_engine.venues.sim.protocol import (
     ProtocolError,
@@ -58,10 +58,6 @@ MARKET_QUEUE_MAX = 10_000
 EVENT_QUEUE_MAX = 10_000
 SNAPSHOT_ATTEMPTS = 5
 MARKET_KINDS = frozenset({"snapshot", "depth", "trade", "top"})
-
-RawTap = Callable[[int, str, bytes | str, MarketSpec | None], None]
-"""(ts_local_ns, market, raw frame, the market's spec if the venue announced it) for every market-data frame
-received, before it is decoded."""
 
 
 @dataclass(frozen=True, slots=True)
