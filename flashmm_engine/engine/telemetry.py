@@ -79,11 +79,6 @@ class EngineTelemetry:
         if self.influx is not None:
             self.tasks.spawn(self.influx.run(stop), "influx")
 
-    def report_refusal(self, market: str | None, version: str, reason: str) -> None:
-        """For the model loader: a refused model is sent to Sentry when it is configured."""
-        if self.sentry is not None:
-            self.sentry.capture_refusal(market, version, reason)
-
     async def close(self) -> None:
         await self.tasks.shutdown(CLOSE_TIMEOUT_S)
         for part in (self.influx, self.hot_state):

@@ -1,5 +1,7 @@
-"""Sentry error reporting, when `FLASHMM_TELEMETRY__SENTRY_DSN` is set: ERROR logs, uncaught task errors and
-model refusals become events; WARNING and INFO logs become breadcrumbs.
+"""Sentry error reporting, when `FLASHMM_TELEMETRY__SENTRY_DSN` is set: ERROR logs become events (alerts,
+failed writes, uncaught task errors, and refused models: hot reload logs each refusal at ERROR), WARNING
+and INFO logs breadcrumbs; each event names its logger, so refusals can be routed by
+`logger:flashmm_engine.engine.reload.*`.
 
 Every event and breadcrumb goes through `before_send`/`before_breadcrumb`, which mask every configured
 secret (API keys, mnemonic, tokens, passwords in URLs, the DSN and its key) and every entry whose name says
@@ -34,7 +36,6 @@ class SentryReporter:
         self._scrubber = scrubber
         self.events_sent = 0
         self.breadcrumbs = 0
-        self.refusals_reported = 0
         self.dsn_host = redact_url(dsn).split("@")[-1].split("/")[0]
         sentry_sdk.init(
             dsn=dsn.get_secret_value(),
@@ -63,19 +64,6 @@ class SentryReporter:
         self.breadcrumbs += 1
         return self._scrubber.scrub(crumb)
 
-    def capture_refusal(self, market: str | None, version: str, reason: str) -> None:
-        """A model refused at load (corrupt file, wrong spec hash, NaN output, too slow); the old one trades
-        on."""
-        import sentry_sdk
-
-        self.refusals_reported += 1
-        with sentry_sdk.new_scope() as scope:
-            scope.set_tag("kind", "model_refusal")
-            if market is not None:
-                scope.set_tag("market", market)
-            scope.set_extra("version", version)
-            sentry_sdk.capture_message(f"model {version} refused: {reason}", level="error")
-
     def capture_exception(self, exc: BaseException) -> None:
         import sentry_sdk
 
@@ -92,5 +80,4 @@ class SentryReporter:
         return {
             "host": self.dsn_host,
             "events_sent": self.events_sent,
-            "refusals_reported": self.refusals_reported,
         }

@@ -1,13 +1,14 @@
 """Every secret set at once (sim API key, Sei mnemonic, control token, Sentry DSN, InfluxDB token, a Redis
 password), and the engine driven through errors and refusals against real servers: an unfunded sim venue
 (a reject storm halts the market), malformed venue frames injected on the wire, an InfluxDB that is down
-(failed writes), and a model whose artifact path is bad (refused by the real loader). No secret appears in
-the captured logs (at DEBUG), in the envelopes a loopback Sentry stand-in received, in the status snapshot's
-JSON, or in any Redis key or value."""
+(failed writes), and a production model whose artifact path is bad (refused by hot reload at start). No
+secret appears in the captured logs (at DEBUG), in the envelopes a loopback Sentry stand-in received, in
+the status snapshot's JSON, or in any Redis key or value (hot state and the model stream alike)."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -21,12 +22,10 @@ from flashmm_engine.config.control import ControlSettings
 from flashmm_engine.config.engine import EngineSettings
 from flashmm_engine.config.marketdata import RecorderSettings
 from flashmm_engine.config.sei import SeiSettings
-from flashmm_engine.config.services import RedisSettings, TelemetrySettings
+from flashmm_engine.config.services import DatabaseSettings, RedisSettings, TelemetrySettings
 from flashmm_engine.config.settings import Settings
 from flashmm_engine.config.sim import SimSettings
 from flashmm_engine.engine.runtime import EngineRuntime
-from flashmm_engine.features.spec import FeatureSpec
-from flashmm_engine.models.loader import ModelRefused, load_model_async
 from flashmm_engine.telemetry.logs import configure_logging
 from flashmm_engine.types import TradingState
 from tests.integration.sim_process import sim_venue_process
@@ -45,6 +44,7 @@ SENTRY_KEY = "f00dfeedc0ffee00112233445566aabb"
 INFLUX_TOKEN = "influx-token-3243f6a8885a308d"
 REDIS_PASSWORD = "redis-pass-13198a2e0370"
 MARKET = "SIM:ETHUSD"
+MODEL = "secrets"
 WAIT_S = 90.0
 
 
@@ -79,6 +79,8 @@ async def test_no_secret_leaks_through_errors_and_refusals(
         "FLASHMM_SIM__FUND_BASE": "0",
         "FLASHMM_SIM__FUND_QUOTE": "0",
     }
+    registry_url = f"sqlite:///{tmp_path / 'registry.db'}"
+    register_missing_model(registry_url, tmp_path)
     try:
         async with sentry_ingest("7") as (sentry_url, ingest):
             dsn = f"http://{SENTRY_KEY}@{sentry_url.removeprefix('http://')}/7"
@@ -90,7 +92,9 @@ async def test_no_secret_leaks_through_errors_and_refusals(
                             markets=[MARKET],
                             sim_urls={MARKET: proxy_url},
                             ledger_url=SecretStr(f"sqlite:///{tmp_path / 'ledger.db'}"),
+                            model_name=MODEL,
                         ),
+                        database=DatabaseSettings(url=SecretStr(registry_url)),
                         sim=SimSettings(api_keys={"mm": SecretStr(SIM_KEY)}),
                         sei=SeiSettings(mnemonic=SecretStr(MNEMONIC)),
                         control=ControlSettings(token=SecretStr(CONTROL_TOKEN)),
@@ -110,7 +114,6 @@ async def test_no_secret_leaks_through_errors_and_refusals(
                     (runner,) = runtime.runners
                     tele = runtime.telemetry
                     assert tele.influx is not None and tele.hot_state is not None and tele.sentry
-                    refused = await refuse_bad_model(runtime, tmp_path)
                     await wait_until(
                         lambda: (
                             runner.core.state.state is TradingState.HALTED
@@ -123,13 +126,14 @@ async def test_no_secret_leaks_through_errors_and_refusals(
                         WAIT_S,
                         "halt, injected frames, failed writes and hot-state writes",
                     )
-                    status_json = orjson.dumps(tele.engine_status())
+                    model = dataclasses.asdict(runtime.model_status())
+                    status_json = orjson.dumps({**tele.engine_status(), "model": model})
                     stop.set()
                     await task
             sentry = tele.sentry
             assert sentry is not None
         client = redis.Redis.from_url(redis_url)
-        stored = b"".join(k + b" " + (client.get(k) or b"") for k in client.scan_iter("*"))
+        stored = b"".join(k + b" " + redis_value(client, k) for k in client.scan_iter("*"))
         client.close()
     finally:
         redis_server.stop()
@@ -138,11 +142,12 @@ async def test_no_secret_leaks_through_errors_and_refusals(
     print(
         f"\nsecrets: {len(caplog.records)} log records, {len(events)} Sentry events, "
         f"{len(status_json)} status bytes, {len(stored)} Redis bytes; halted "
-        f"{runner.core.state.reason}, {bad} bad frames counted, refused: {refused}"
+        f"{runner.core.state.reason}, {bad} bad frames counted, refused: {model['last_refusal']}"
     )
     assert runner.core.state.reason == "reject_storm" and bad >= 5
     assert events and any("refused" in str(e) for e in events), "the refusal reached Sentry"
     assert any("InfluxDB write failed" in str(e) for e in events), "the write failure reached Sentry"
+    assert model["refusals"] == 1 and model["version"] is None, "the bad model was refused, none serves"
     assert b"halted" in status_json and stored, "the status and Redis hold the engine's state"
     assert leaks(caplog.text, secrets) == [], "a secret in the logs"
     assert leaks(b"".join(ingest.bodies), secrets) == [], "a secret in a Sentry envelope"
@@ -150,16 +155,33 @@ async def test_no_secret_leaks_through_errors_and_refusals(
     assert leaks(stored, secrets) == [], "a secret in Redis"
 
 
-async def refuse_bad_model(runtime: EngineRuntime, tmp_path: Path) -> str:
-    """A model directory that does not hold an artifact, loaded by the real loader, and the refusal reported
-    as the engine reports one (logged at ERROR, sent to Sentry)."""
-    bad = tmp_path / "models" / "missing"
+def redis_value(client: redis.Redis, key: bytes) -> bytes:
+    """Every value a key holds, whatever its type, as bytes to search."""
+    kind = client.type(key)
+    if kind == b"string":
+        value = client.get(key)
+        return value if isinstance(value, bytes) else b""
+    if kind == b"stream":
+        entries = client.xrange(key)
+        groups = client.xinfo_groups(key)
+        return repr((entries, groups)).encode()
+    if kind == b"hash":
+        return repr(client.hgetall(key)).encode()
+    if kind == b"list":
+        return repr(client.lrange(key, 0, -1)).encode()
+    if kind in (b"set", b"zset"):
+        members = client.smembers(key) if kind == b"set" else client.zrange(key, 0, -1)
+        return repr(members).encode()
+    raise AssertionError(f"Redis key {key!r} of unexpected type {kind!r}")
+
+
+def register_missing_model(registry_url: str, tmp_path: Path) -> None:
+    """A production version whose artifact directory does not exist: hot reload refuses it at start."""
+    from flashmm_engine.models.registry import ModelRegistry
+
+    registry = ModelRegistry(registry_url)
     try:
-        await load_model_async(bad, FeatureSpec().spec_hash())
-    except ModelRefused as exc:
-        reason = f"{type(exc).__name__}: {exc}"
-    else:
-        raise AssertionError("a missing artifact was loaded")
-    logging.getLogger("flashmm_engine.engine.runtime").error("model refused: %s", reason)
-    runtime.telemetry.report_refusal(MARKET, "v-bad", reason)
-    return reason
+        registry.register(MODEL, "v-bad", str(tmp_path / "models" / "missing"), "0" * 64, {})
+        registry.advance(MODEL, "v-bad", "production")
+    finally:
+        registry.close()
