@@ -69,21 +69,22 @@ def build_daily_report(
             ((ts - start_ns) / 3600e9, p) for ts, p in inventory_path(md.fills, md.start_position)
         ]
     shadow = shadow_rows(database_url, start_ns, end_ns)
-    data = {
-        "day": start.date().isoformat(),
+    day_name = start.date().isoformat()
+    data: dict[str, Any] = {
+        "day": day_name,
         "markets": markets,
         "model_versions": versions,
         "shadow": shadow_accuracy(shadow, SHADOW_HORIZON_NS) if shadow is not None else None,
         "shadow_note": None if shadow is not None else "no model_predictions table: no shadow challenger ran",
     }
     figures = _figures(data, series)
-    out = layout.reports / data["day"]
+    out = layout.reports / day_name
     out.mkdir(parents=True, exist_ok=True)
     json_path = out / "daily_report.json"
     json_path.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS))
     html_path = out / "daily_report.html"
     html_path.write_text(html.page(f"FlashMM daily report {data['day']}", sections(data), figures))
-    return DailyReport(data["day"], data, figures, html_path, json_path)
+    return DailyReport(day_name, data, figures, html_path, json_path)
 
 
 def _day_events(layout: Layout, market: str, start: datetime) -> NormalizedTables | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib
 
@@ -24,7 +24,9 @@ def _png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def line_plot(title: str, series: dict[str, tuple[Sequence[float], Sequence[float]]], ylabel: str) -> bytes:
+def line_plot(
+    title: str, series: Mapping[str, tuple[Sequence[float], Sequence[float]]], ylabel: str
+) -> bytes:
     fig, ax = plt.subplots(figsize=FIGSIZE)
     for label, (x, y) in series.items():
         ax.step(x, y, where="post", label=label)
@@ -48,7 +50,9 @@ def bar_plot(title: str, labels: Sequence[str], values: Sequence[float], ylabel:
     return _png(fig)
 
 
-def grouped_bars(title: str, groups: Sequence[str], bars: dict[str, Sequence[float]], ylabel: str) -> bytes:
+def grouped_bars(
+    title: str, groups: Sequence[str], bars: Mapping[str, Sequence[float]], ylabel: str
+) -> bytes:
     fig, ax = plt.subplots(figsize=FIGSIZE)
     width = 0.8 / max(1, len(bars))
     for i, (label, values) in enumerate(bars.items()):
