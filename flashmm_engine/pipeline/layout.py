@@ -27,6 +27,10 @@ class Layout:
         return self.root / "training_set"
 
     @property
+    def candidate(self) -> Path:
+        return self.root / "candidate.json"
+
+    @property
     def validation(self) -> Path:
         return self.root / "validation"
 

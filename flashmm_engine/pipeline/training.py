@@ -125,7 +125,7 @@ def train_candidate(
     kind = cast("ModelKind", settings.model_kind)
     window = models.seq_window if kind == "seq" else 1
     ds = dataset_of(frames, models, window)
-    return train_dataset(
+    result = train_dataset(
         ds,
         tset.sources(),
         "+".join(tset.partitions),
@@ -136,3 +136,14 @@ def train_candidate(
         settings.train_fraction,
         shuffle_labels_seed=shuffle_labels_seed,
     )
+    pointer = {"name": settings.model_name, "version": result["version"], "model_dir": result["model_dir"]}
+    layout.candidate.write_bytes(orjson.dumps(pointer))
+    return result
+
+
+def read_candidate(layout: Layout) -> dict[str, str]:
+    """The latest candidate the lifecycle trained: {name, version, model_dir}."""
+    if not layout.candidate.is_file():
+        raise ValueError(f"no candidate trained yet ({layout.candidate} is missing)")
+    pointer: dict[str, str] = orjson.loads(layout.candidate.read_bytes())
+    return pointer
