@@ -1,7 +1,5 @@
 """Small helpers the assets share: partition keys of a run, times and tables as metadata."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any

@@ -1,9 +1,6 @@
 """Deployment: the exported TorchScript artifact (parity and latency verified) and its promotion."""
 
-from __future__ import annotations
-
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 
@@ -37,7 +34,7 @@ PARITY, LATENCY = "torchscript_parity", "inference_latency"
         ),
     ],
 )
-def exported_model(flashmm: FlashmmResource) -> dg.MaterializeResult[Any]:
+def exported_model(flashmm: FlashmmResource) -> dg.MaterializeResult:  # type: ignore[type-arg]
     """**Exported model**: the validated candidate's TorchScript file loaded exactly as the engine loads it
     (sha256, feature-spec hash, probe outputs), its scripted-vs-eager parity from export, a second load's
     outputs against the first (determinism), and single-sample inference latency measured now."""
@@ -80,7 +77,7 @@ def exported_model(flashmm: FlashmmResource) -> dg.MaterializeResult[Any]:
 
 
 @dg.asset(group_name=GROUP, deps=[exported_model], kinds={"sql"})
-def production_model(flashmm: FlashmmResource) -> dg.MaterializeResult[Any]:
+def production_model(flashmm: FlashmmResource) -> dg.MaterializeResult:  # type: ignore[type-arg]
     """**Production model**: the candidate promoted to `production` in the registry (the previous production
     version retired in the same transaction), only when its validation passed. The publish sensor then
     announces `{version, path, sha256}` on the Redis stream `flashmm:models`; engines also poll the

@@ -1,7 +1,5 @@
 """Batch features per (hour, market): the engine's own FeatureState over the stored events."""
 
-from __future__ import annotations
-
 from typing import Any
 
 import dagster as dg
@@ -27,7 +25,7 @@ GROUP = "features"
     check_specs=feature_checks.specs(),
     kinds={"parquet"},
 )
-def features(context: dg.AssetExecutionContext, flashmm: FlashmmResource) -> dg.MaterializeResult[Any]:
+def features(context: dg.AssetExecutionContext, flashmm: FlashmmResource) -> dg.MaterializeResult:  # type: ignore[type-arg]
     """**Batch features** sampled every `FLASHMM_MODELS__SAMPLE_MS` on the stored events: the engine's
     incremental `FeatureState` driven over them, the same code the live engine runs (a parity test holds
     them equal), with the mid path labels are computed from. This is the backfill target: a backfill of

@@ -1,7 +1,5 @@
 """Ingestion: raw segments (recorder hours and dropped captures) -> normalized Parquet events."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +23,7 @@ GROUP = "ingest"
     backfill_policy=BACKFILL_POLICY,
     kinds={"file"},
 )
-def raw_segments(context: dg.AssetExecutionContext, flashmm: FlashmmResource) -> dg.MaterializeResult[Any]:
+def raw_segments(context: dg.AssetExecutionContext, flashmm: FlashmmResource) -> dg.MaterializeResult:  # type: ignore[type-arg]
     """**Raw feed segments** of one hour and market: the engine recorder's hourly files
     (`FLASHMM_RECORDER__DIRECTORY`) and any capture dropped into a `FLASHMM_PIPELINE__DROP_DIRS` folder.
 
@@ -70,7 +68,7 @@ def partition_segments(flashmm: FlashmmResource, market: str, hour: str) -> list
     check_specs=events_checks.specs(),
     kinds={"parquet"},
 )
-def market_events(context: dg.AssetExecutionContext, flashmm: FlashmmResource) -> dg.MaterializeResult[Any]:
+def market_events(context: dg.AssetExecutionContext, flashmm: FlashmmResource) -> dg.MaterializeResult:  # type: ignore[type-arg]
     """**Normalized market events** (Parquet, one table per kind: `book_delta`, `book_snapshot`, `trade`,
     `top_of_book`, plus `spec.json`), produced by the venue's own feed pipeline, the live connector's code.
 

@@ -1,8 +1,5 @@
 """Training: the training set (a window of recent feature partitions) and the candidate model."""
 
-from __future__ import annotations
-
-from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -17,7 +14,7 @@ GROUP = "training"
 
 
 @dg.asset(group_name=GROUP, deps=[features], check_specs=training_checks.specs(), kinds={"parquet"})
-def training_set(flashmm: FlashmmResource) -> dg.MaterializeResult[Any]:
+def training_set(flashmm: FlashmmResource) -> dg.MaterializeResult:  # type: ignore[type-arg]
     """**Training set**: per market, the most recent `FLASHMM_PIPELINE__TRAINING_WINDOW_HOURS` hours with
     features, labelled (mid direction down/flat/up and return at 100/200/500/1000 ms). The first
     `FLASHMM_PIPELINE__TRAIN_FRACTION` of each market's span is trained on; the rest is held out for
@@ -56,7 +53,7 @@ class CandidateConfig(dg.Config):
 
 
 @dg.asset(group_name=GROUP, deps=[training_set], kinds={"pytorch"})
-def candidate_model(config: CandidateConfig, flashmm: FlashmmResource) -> dg.MaterializeResult[Any]:
+def candidate_model(config: CandidateConfig, flashmm: FlashmmResource) -> dg.MaterializeResult:  # type: ignore[type-arg]
     """**Candidate model**: trained on the training set's training part (input selection, fit, early
     stopping and temperature calibration inside it), exported to TorchScript
     (`models/<name>/<version>/model.pt` + `manifest.json`) and registered as a `candidate` in the model

@@ -1,9 +1,6 @@
 """The validation gate: walk-forward metrics and queue-aware backtests of the candidate; blocking checks."""
 
-from __future__ import annotations
-
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 
@@ -19,7 +16,7 @@ GROUP = "validation"
 
 
 @dg.asset(group_name=GROUP, deps=[candidate_model], check_specs=gate_checks.specs(), kinds={"pytorch"})
-def model_validation(flashmm: FlashmmResource) -> dg.MaterializeResult[Any]:
+def model_validation(flashmm: FlashmmResource) -> dg.MaterializeResult:  # type: ignore[type-arg]
     """**Validation** of the latest candidate on the held-out part of the training set:
 
     - walk-forward prediction metrics (log loss, Brier, accuracy on moves, per market and pooled) of the
