@@ -21,6 +21,7 @@ class FlashmmResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     redis_url: str | None = Field(default=None, description="Redis for the model stream; unset = env/none.")
     control_url: str | None = Field(default=None, description="Engine control API (default 127.0.0.1:8787).")
     pipeline_root: str | None = Field(default=None, description="Lifecycle data folder override.")
+    drop_dirs: list[str] | None = Field(default=None, description="Capture drop folders override.")
 
     def settings(self) -> Settings:
         overrides: dict[str, Any] = {}
@@ -33,6 +34,8 @@ class FlashmmResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         base = Settings(**overrides)
         if self.pipeline_root:
             base.pipeline.root = Path(self.pipeline_root).absolute()
+        if self.drop_dirs is not None:
+            base.pipeline.drop_dirs = [Path(d).absolute() for d in self.drop_dirs]
         if self.control_url:
             base.pipeline.control_url = self.control_url
         return base

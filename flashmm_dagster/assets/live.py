@@ -1,6 +1,5 @@
 """The running engine, observed."""
 
-
 import dagster as dg
 
 from flashmm_dagster.assets.common import md_table

@@ -1,6 +1,5 @@
 """Training: the training set (a window of recent feature partitions) and the candidate model."""
 
-
 import dagster as dg
 import pandas as pd
 

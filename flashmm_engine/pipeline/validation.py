@@ -15,6 +15,7 @@ from flashmm_engine.backtest.build import BacktestOptions
 from flashmm_engine.backtest.run import backtest_tables
 from flashmm_engine.config.models import ModelSettings
 from flashmm_engine.config.pipeline import PipelineSettings
+from flashmm_engine.errors import InputError
 from flashmm_engine.features.spec import FeatureSpec
 from flashmm_engine.models.artifact import read_manifest
 from flashmm_engine.models.pipeline import evaluate_frames, sample_grid_ns
@@ -46,18 +47,8 @@ def validate_candidate(
     walk_forward: dict[str, Any] = {}
     for market in tset.partitions:
         market_frames = [f for f in frames if instrument_key(f.market) == market]
-        walk_forward[market] = {
-            "candidate": _summary(evaluate_frames(candidate_dir, market_frames, sample_ns, cut, models)),
-            "production": _summary(evaluate_frames(production_dir, market_frames, sample_ns, cut, models))
-            if production_dir
-            else None,
-        }
-    pooled = {
-        "candidate": _summary(evaluate_frames(candidate_dir, frames, sample_ns, cut, models)),
-        "production": _summary(evaluate_frames(production_dir, frames, sample_ns, cut, models))
-        if production_dir
-        else None,
-    }
+        walk_forward[market] = _compare(candidate_dir, production_dir, market_frames, sample_ns, cut, models)
+    pooled = _compare(candidate_dir, production_dir, frames, sample_ns, cut, models)
     backtests = {market: _backtests(layout, market, hours, candidate_dir, production_dir, cut)
                  for market, hours in tset.partitions.items()}  # fmt: skip
     manifest = read_manifest(candidate_dir)
@@ -90,6 +81,29 @@ def read_validation(layout: Layout) -> dict[str, Any]:
 def instrument_key(instrument: str) -> str:
     """`binance-spot:ETHUSDT` (a frame's or a spec's market id) -> `binance-spot-ethusdt` (a partition)."""
     return instrument.replace(":", "-").lower()
+
+
+def _compare(
+    candidate_dir: Path,
+    production_dir: Path | None,
+    frames: list[Any],
+    sample_ns: int,
+    cut: float,
+    models: ModelSettings,
+) -> dict[str, Any]:
+    """Candidate and production scored on the same held-out samples; an empty result (data shorter than
+    the warm-up, nothing held out) is recorded with its reason instead of stopping the other markets."""
+    out: dict[str, Any] = {}
+    for who, model_dir in (("candidate", candidate_dir), ("production", production_dir)):
+        if model_dir is None:
+            out[who] = None
+            continue
+        try:
+            out[who] = _summary(evaluate_frames(model_dir, frames, sample_ns, cut, models))
+        except (ValueError, InputError) as exc:
+            metrics = (*PREDICTION_METRICS, "accuracy")
+            out[who] = {"error": str(exc), **dict.fromkeys([*metrics, *(f"baseline_{m}" for m in metrics)])}
+    return out
 
 
 def _summary(report: dict[str, Any]) -> dict[str, Any]:
