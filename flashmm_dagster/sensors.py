@@ -51,13 +51,15 @@ def new_raw_segment(context: dg.SensorEvaluationContext, flashmm: FlashmmResourc
 
 
 @dg.asset_sensor(asset_key=dg.AssetKey("production_model"), minimum_interval_seconds=PUBLISH_INTERVAL_S,
+                 required_resource_keys={"flashmm"},
                  default_status=dg.DefaultSensorStatus.RUNNING)  # fmt: skip
 def publish_production_model(
-    context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry, flashmm: FlashmmResource
+    context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry
 ) -> dg.SkipReason:
     """Each `production_model` materialization: check the registry row (the truth engines poll) is in
     production, then append `{name, version, path, sha256}` to the Redis stream `flashmm:models` so engines
     reload now rather than at their next poll."""
+    flashmm: FlashmmResource = context.resources.flashmm
     materialization = asset_event.asset_materialization
     assert materialization is not None
     meta = materialization.metadata

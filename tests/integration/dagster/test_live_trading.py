@@ -61,7 +61,9 @@ def _materialize(url: str) -> dict:
     result = dg.materialize([live_trading], resources={"flashmm": FlashmmResource(control_url=url)})
     assert result.success
     (event,) = result.get_asset_materialization_events()
-    return {k: getattr(v, "value", getattr(v, "md_str", v)) for k, v in event.materialization.metadata.items()}
+    return {
+        k: getattr(v, "value", getattr(v, "md_str", v)) for k, v in event.materialization.metadata.items()
+    }
 
 
 def test_running_engine_is_observed(control_url: str) -> None:
