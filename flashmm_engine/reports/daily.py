@@ -61,8 +61,10 @@ def build_daily_report(
             "pnl_quote": _quote(spec, parts["total"]),
             "market_data": tables is not None,
         }
-        if backtest_drift and tables is not None and versions:
-            entry["drift"] = _drift(tables, Path(versions[-1]["path"]), entry, spec)
+        if backtest_drift and tables is not None:
+            live_model = Path(versions[-1]["path"]) if versions else None
+            entry["drift_model"] = str(live_model) if live_model else "none live: plain AS quoting"
+            entry["drift"] = _drift(tables, live_model, entry)
         markets[md.market] = entry
         series["pnl"][md.market] = _cumulative_pnl(md.fills, mids, md.start_position, start_ns, spec)
         series["inventory"][md.market] = [
@@ -114,11 +116,9 @@ def _cumulative_pnl(
     return points
 
 
-def _drift(
-    tables: NormalizedTables, model_dir: Path, live: dict[str, Any], spec: MarketSpec | None
-) -> list[Any]:
-    """Live (ledger) against the backtester on the same recorded data with the live model."""
-    opts = BacktestOptions(strategy="mm", model_dir=model_dir if model_dir.is_dir() else None)
+def _drift(tables: NormalizedTables, model_dir: Path | None, live: dict[str, Any]) -> list[Any]:
+    """Live (ledger) against the backtester on the same recorded data with the model that was live."""
+    opts = BacktestOptions(strategy="mm", model_dir=model_dir)
     bt = backtest_tables(tables, opts)
     rows = []
     for metric, live_value, bt_value in (
