@@ -69,8 +69,8 @@ def test_gate_promotes_then_blocks_a_worse_candidate(
     assert promoted is not None and promoted.stage == "production"
 
     context = dg.build_sensor_context(instance=instance, resources={"flashmm": resource})
-    skip = publish_production_model(context)
-    assert promoted.version in str(skip)
+    tick = publish_production_model.evaluate_tick(context)
+    assert f"published flashmm/{promoted.version} to {MODEL_STREAM}" in (tick.skip_message or "")
     entries = redis.Redis.from_url(redis_url).xrange(MODEL_STREAM)
     assert len(entries) == 1
     fields = {k.decode(): v.decode() for k, v in entries[0][1].items()}
