@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "venue sei-stub": "flashmm_engine.venues.sei.stub.cli:sei_stub",
     "engine run": "flashmm_engine.engine.cli:run",
     "bench engine": "flashmm_engine.engine.cli:bench_engine",
+    "chaos sim": "flashmm_engine.chaos.cli:sim",
 }
 
 GROUP_HELP = {
@@ -40,6 +41,7 @@ GROUP_HELP = {
     "venue": "Run a venue process (local simulated exchange, Sei stub node).",
     "model": "Train, evaluate and manage models.",
     "engine": "The live quoting engine.",
+    "chaos": "Seeded fault simulation of engine, venue and ledger.",
 }
 
 
