@@ -107,9 +107,12 @@ def _usage_message(exc: click.ClickException) -> str:
 
 
 def _fail(message: str, code: int, debug: bool) -> None:
+    """Secret settings are masked in the message and the traceback (config/scrub.py)."""
+    from flashmm_engine.config.scrub import scrub
+
     if debug:
-        traceback.print_exc()
-    click.echo(f"flashmm: {_one_line(message)}", err=True)
+        click.echo(scrub(traceback.format_exc()), err=True, nl=False)
+    click.echo(f"flashmm: {scrub(_one_line(message))}", err=True)
     sys.exit(code)
 
 
