@@ -61,39 +61,77 @@ def compute_features_columns(
     columns: EventColumns, spec: FeatureSpec, market: str, sample_ns: int | None = None
 ) -> FeatureFrame:
     """The live FeatureState's compiled functions over a whole event stream, in one call (see kernel)."""
-    step = sample_ns or spec.tick_ns
-    state = FeatureState(spec, market)
-    n = len(columns)
-    names = state.names
-    samples = 0
-    if n:
-        first = -(-int(columns.ts[0]) // step) * step
+    run = FeatureRun(spec, market, sample_ns)
+    run.feed(columns)
+    return run.frame()
+
+
+class FeatureRun:
+    """Features of a stream that arrives in consecutive chunks (e.g. hourly segments): the same samples as
+    one call over the whole stream, as long as no two chunks share an event time."""
+
+    def __init__(self, spec: FeatureSpec, market: str, sample_ns: int | None = None) -> None:
+        self.step = sample_ns or spec.tick_ns
+        self.market = market
+        self.state = FeatureState(spec, market)
+        self.events = 0
+        self._cursor = np.array([0, 0, 0, NONE, 0, NONE], dtype=np.int64)
+        self._last_ts: int | None = None
+        self._chunks: list[tuple[NDArray[Any], ...]] = []
+
+    def feed(self, columns: EventColumns) -> None:
+        n = len(columns)
+        if not n:
+            return
+        if self._last_ts is not None and int(columns.ts[0]) <= self._last_ts:
+            raise ValueError(
+                f"a chunk starts at {int(columns.ts[0])}, not after the last one ({self._last_ts})"
+            )
+        cursor, step, state = self._cursor, self.step, self.state
+        first = int(cursor[kernel.NEXT_TICK])
+        if first == NONE:
+            first = -(-int(columns.ts[0]) // step) * step
         samples = max((int(columns.ts[-1]) - first) // step + 1, 0)
-    out_ts = np.zeros(samples, dtype=np.int64)
-    values = np.zeros((samples, len(names)))
-    warm = np.zeros(samples, dtype=np.bool_)
-    mid_ts, mid_x2 = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
-    cursor = np.array([0, 0, 0, NONE, 0], dtype=np.int64)
-    events = (columns.kinds, columns.ts, columns.fields, columns.level_prices, columns.level_sizes)
-    outputs = (out_ts, values, warm, mid_ts, mid_x2)
-    while True:
-        status = kernel.run_batch(*state.kernel.arrays(), *events, step, cursor, *outputs)
-        if status == OK:
-            break
-        if status == BOOK_ERROR:
-            state.bad_input.record(BOOK_UPDATE, book_error_detail(state.kernel))
-        elif not make_room(state.kernel, status, int(columns.ts[cursor[kernel.AT]]), state.bad_input.record):
-            cursor[kernel.SKIP] = 1
-    n_mids = int(cursor[kernel.MIDS_OUT])
-    if n and int(cursor[kernel.AT]) // PROGRESS_EVERY_EVENTS:
-        log.info("features: %d events, %d samples", n, samples)
-    return FeatureFrame(
-        names=names,
-        market=market,
-        ts=out_ts,
-        values=values,
-        warm=warm,
-        mid_ts=mid_ts[:n_mids].copy(),
-        mid_x2=mid_x2[:n_mids].copy(),
-        last_event_ts=int(columns.ts[-1]) if n else 0,
-    )
+        out_ts = np.zeros(samples, dtype=np.int64)
+        values = np.zeros((samples, len(state.names)))
+        warm = np.zeros(samples, dtype=np.bool_)
+        mid_ts, mid_x2 = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+        cursor[kernel.AT] = cursor[kernel.SAMPLES] = cursor[kernel.MIDS_OUT] = 0
+        events = (columns.kinds, columns.ts, columns.fields, columns.level_prices, columns.level_sizes)
+        outputs = (out_ts, values, warm, mid_ts, mid_x2)
+        while True:
+            status = kernel.run_batch(*state.kernel.arrays(), *events, step, cursor, *outputs)
+            if status == OK:
+                break
+            if status == BOOK_ERROR:
+                state.bad_input.record(BOOK_UPDATE, book_error_detail(state.kernel))
+            elif not make_room(
+                state.kernel, status, int(columns.ts[cursor[kernel.AT]]), state.bad_input.record
+            ):
+                cursor[kernel.SKIP] = 1
+        n_mids = int(cursor[kernel.MIDS_OUT])
+        self._chunks.append((out_ts, values, warm, mid_ts[:n_mids].copy(), mid_x2[:n_mids].copy()))
+        self._last_ts = int(columns.ts[-1])
+        self.events += n
+        if self.events // PROGRESS_EVERY_EVENTS > (self.events - n) // PROGRESS_EVERY_EVENTS:
+            log.info("features: %d events, %d samples", self.events, sum(len(c[0]) for c in self._chunks))
+
+    def frame(self) -> FeatureFrame:
+        names = self.state.names
+        parts = list(zip(*self._chunks, strict=True)) if self._chunks else None
+        if parts is None:
+            empty = np.zeros(0, dtype=np.int64)
+            return FeatureFrame(
+                names, self.market, empty, np.zeros((0, len(names))), empty.astype(bool), empty, empty, 0
+            )
+        ts, values, warm, mid_ts, mid_x2 = (np.concatenate(part) for part in parts)
+        return FeatureFrame(
+            names=names,
+            market=self.market,
+            ts=ts,
+            values=values,
+            warm=warm,
+            mid_ts=mid_ts,
+            mid_x2=mid_x2,
+            last_event_ts=self._last_ts or 0,
+        )

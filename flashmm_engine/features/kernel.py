@@ -97,7 +97,7 @@ size, aggressor side; SNAPSHOT offset into the level arrays, bid count, ask coun
 market's top of book) bid, -, ask; OTHER (another market: only its time counts)."""
 
 # cursor slots of run_batch
-AT, SAMPLES, MIDS_OUT, NEXT_TICK, SKIP = 0, 1, 2, 3, 4
+AT, SAMPLES, MIDS_OUT, NEXT_TICK, SKIP, LAST_MID = 0, 1, 2, 3, 4, 5
 
 
 @jit
@@ -384,7 +384,8 @@ def run_batch(
     cursor: Any, out_ts: Any, out_values: Any, out_warm: Any, out_mid_ts: Any, out_mid_x2: Any,
 ) -> int:  # fmt: skip
     """Samples at every multiple of `step` within the stream's span, each seeing exactly the events with
-    ts_local <= its time, and the mid after every change. Resumable: returns a status other than OK with
+    ts_local <= its time, and the mid after every change (cursor[LAST_MID]: the last one written, NONE at
+    first). Resumable: returns a status other than OK with
     `cursor` at the event to retry (or, after BOOK_ERROR, the next one); OK when the stream is done."""
     n = len(kinds)
     i, samples, n_mids, next_tick = cursor[AT], cursor[SAMPLES], cursor[MIDS_OUT], cursor[NEXT_TICK]
@@ -412,8 +413,9 @@ def run_batch(
             cursor[AT], cursor[SAMPLES], cursor[MIDS_OUT], cursor[NEXT_TICK] = i, samples, n_mids, next_tick
             return status
         mid = mid_x2(ints, book)
-        if mid != NONE and (n_mids == 0 or mid != out_mid_x2[n_mids - 1]):
+        if mid != NONE and mid != cursor[LAST_MID]:
             out_mid_ts[n_mids], out_mid_x2[n_mids] = ts, mid
+            cursor[LAST_MID] = mid
             n_mids += 1
         i += 1
         if status == BOOK_ERROR:

@@ -112,6 +112,23 @@ def train_from_captures(
     timer = PhaseTimer()
     ds = load_dataset(paths, markets, spec, label_spec, sample_ns, window)
     timer.done("normalize+features")
+    sources = [str(p) for p in paths]
+    return train_dataset(ds, sources, markets, kind, name, settings, registry_url, train_fraction, timer)
+
+
+def train_dataset(
+    ds: Dataset,
+    sources: Sequence[str],
+    markets: Sequence[Market],
+    kind: ModelKind,
+    name: str,
+    settings: ModelSettings,
+    registry_url: str,
+    train_fraction: float,
+    timer: PhaseTimer,
+) -> dict[str, Any]:
+    """Selection, training, held-out report, export and registration of a dataset built from `sources`."""
+    spec, label_spec = FeatureSpec(), LabelSpec(flat_band_ticks=settings.flat_band_ticks)
     embargo_ns = max(label_spec.horizons_ms) * NS_PER_MS
     split = split_by_time(ds, train_fraction, settings.validation_fraction, embargo_ns)
     names = spec.names()
@@ -144,9 +161,9 @@ def train_from_captures(
         "input_shape": list(ds.x.shape[1:]),
         "horizons": label_spec.horizon_names,
         "label_spec": asdict(label_spec),
-        "training_window": _window(split.train, paths),
+        "training_window": _window(split.train, sources),
         "training_windows": _windows(split.train),
-        "held_out_window": _window(test, paths),
+        "held_out_window": _window(test, sources),
         "metrics": held,
         "validation": {
             **validation,
@@ -261,9 +278,9 @@ def evaluate_captures(
     return {"held_out": {"rule": scored.rule, "samples": counts}, **report, "warnings": scored.warnings}
 
 
-def _window(ds: Dataset, paths: Sequence[Path]) -> dict[str, Any]:
+def _window(ds: Dataset, paths: Sequence[str]) -> dict[str, Any]:
     if not len(ds):
-        return {"n": 0, "files": [str(p) for p in paths]}
+        return {"n": 0, "files": list(paths)}
     start, end = int(ds.ts.min()), int(ds.ts.max())
     return {
         "start_ns": start,
@@ -271,7 +288,7 @@ def _window(ds: Dataset, paths: Sequence[Path]) -> dict[str, Any]:
         "start": datetime.fromtimestamp(start / 1e9, UTC).isoformat(),
         "end": datetime.fromtimestamp(end / 1e9, UTC).isoformat(),
         "n": len(ds),
-        "files": [str(p) for p in paths],
+        "files": list(paths),
     }
 
 
