@@ -98,6 +98,8 @@ market's top of book) bid, -, ask; OTHER (another market: only its time counts).
 
 # cursor slots of run_batch
 AT, SAMPLES, MIDS_OUT, NEXT_TICK, SKIP, LAST_MID = 0, 1, 2, 3, 4, 5
+TRADE_SEEN = 2  # cursor[SKIP] for apply_until: the trade at AT was shown to the caller; apply it
+AT_TRADE = 7  # apply_until stopped before a trade
 
 
 @jit
@@ -431,4 +433,35 @@ def run_batch(
             samples += 1
             next_tick += step
     cursor[AT], cursor[SAMPLES], cursor[MIDS_OUT], cursor[NEXT_TICK] = n, samples, n_mids, next_tick
+    return OK
+
+
+@jit
+def apply_until(
+    ints: Any, floats: Any, book: Any, mids: Any, mids_r2: Any, refs: Any, refs_r2: Any, trades: Any,
+    ofi: Any, kinds: Any, stamps: Any, fields: Any, level_prices: Any, level_sizes: Any, cursor: Any,
+    until: int,
+) -> int:  # fmt: skip
+    """Apply the events from cursor[AT] on with ts_local <= until, without sampling. Stops before each
+    trade with AT_TRADE (the caller sees the trade with the mid before it, sets cursor[SKIP] = TRADE_SEEN
+    and calls again); other statuses as in run_batch. OK: every event up to `until` is applied."""
+    i, n = cursor[AT], len(kinds)
+    while i < n and stamps[i] <= until:
+        if kinds[i] == TRADE and cursor[SKIP] != TRADE_SEEN:
+            cursor[AT] = i
+            return AT_TRADE
+        cursor[SKIP] = 0
+        row = fields[i]
+        status = on_event(
+            ints, floats, book, mids, mids_r2, refs, refs_r2, trades, ofi, kinds[i], stamps[i],
+            row[0], row[1], row[2], row[3], level_prices, level_sizes,
+        )  # fmt: skip
+        if status > BOOK_ERROR:
+            cursor[AT] = i
+            return status
+        i += 1
+        if status == BOOK_ERROR:
+            cursor[AT] = i
+            return status
+    cursor[AT] = i
     return OK

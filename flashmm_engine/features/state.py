@@ -9,7 +9,8 @@ construction. `sample(t)` only ever reads state built from events with ts_local 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,6 +36,9 @@ from flashmm_engine.features.layout import (
 from flashmm_engine.features.spec import FeatureSpec
 from flashmm_engine.telemetry.bad_input import BadInputCounter
 from flashmm_engine.types import BookDelta, MarketEvent, TopOfBook, Trade
+
+if TYPE_CHECKING:
+    from flashmm_engine.features.event_columns import EventColumns
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +101,29 @@ class FeatureState:
             if not make_room(self.kernel, status, ts, self.bad_input.record):
                 return
 
+    def apply_columns(self, stream: ColumnStream, until: int, on_trade: Callable[[int], None]) -> None:
+        """Apply the stream's events up to ts_local `until` in one compiled call; before the k-th trade
+        of the stream is applied, `on_trade(k)` runs (it may read this state: the book before the trade)."""
+        cursor, columns = stream.cursor, stream.columns
+        events = (columns.kinds, columns.ts, columns.fields, columns.level_prices, columns.level_sizes)
+        while True:
+            status = kernel.apply_until(*self.kernel.arrays(), *events, cursor, until)
+            if status == OK:
+                return
+            if status == kernel.AT_TRADE:
+                on_trade(stream.trades_seen)
+                stream.trades_seen += 1
+                cursor[kernel.SKIP] = kernel.TRADE_SEEN
+            elif status == BOOK_ERROR:
+                self.bad_input.record(BOOK_UPDATE, book_error_detail(self.kernel))
+            elif not make_room(
+                self.kernel, status, int(columns.ts[cursor[kernel.AT]]), self.bad_input.record
+            ):
+                cursor[kernel.AT] += 1  # refused: the event is done
+
+    def _record(self, kind: str, detail: str) -> None:
+        self.bad_input.record(kind, detail)
+
     # --- reads ---
 
     @property
@@ -148,6 +175,20 @@ class FeatureState:
         out = np.empty(len(self.names))
         kernel.sample_into(*self.kernel.arrays(), ts, out)
         return out
+
+
+class ColumnStream:
+    """Event columns being applied to a FeatureState in time order (see `FeatureState.apply_columns`)."""
+
+    def __init__(self, columns: EventColumns) -> None:
+        self.columns = columns
+        self.cursor = np.array([0, 0, 0, NONE, 0, NONE], dtype=np.int64)
+        self.trades_seen = 0
+
+    @property
+    def next_ts(self) -> int | None:
+        at = int(self.cursor[kernel.AT])
+        return int(self.columns.ts[at]) if at < len(self.columns) else None
 
 
 class KernelBook:
