@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,8 @@ from flashmm_engine.venues.base import VenueError
 
 log = logging.getLogger(__name__)
 
+CYCLE_LOG_CAP = 3_000
+"""Recent cycles kept as (grid_ns, missed before it, duration_ns): ten minutes at 5 Hz."""
 HISTORY_CAP = 10_000
 """Ledger states kept by event sequence, so a venue snapshot as of seq N compares with the ledger at N."""
 BOOK_LEVELS = 10
@@ -84,6 +87,9 @@ class MarketRunner:
         self.skip_until = 0
         self.holdings: Holdings | None = None
         self.history: deque[AppliedState] = deque(maxlen=HISTORY_CAP)
+        self.after_cycle: Callable[[str, FeedView], None] | None = None
+        """Called after each cycle's batch went out (the shadow challenger)."""
+        self.cycle_log: deque[tuple[int, int, int]] = deque(maxlen=CYCLE_LOG_CAP)
         self._last_state: RiskState = core.state
         self._last_book_rx_ns: int | None = None
         self._last_event_ts = 0
@@ -273,13 +279,18 @@ class MarketRunner:
             stats.cycles += 1
             stats.missed_cycles += tick.missed
             stats.jitter_ns.add(tick.woke_ns - tick.grid_ns)
-            batch = self.core.cycle(self.feed_view(tick.woke_ns), tick.woke_ns)
+            view = self.feed_view(tick.woke_ns)
+            batch = self.core.cycle(view, tick.woke_ns)
             if not batch.empty:
                 await self.send(batch)
                 stats.tick_to_order_ns.add(time.perf_counter_ns() - started)
             if batch.queries:
                 self.tasks.spawn(self.answer_queries(batch.queries), "order-query")
-            stats.cycle_ns.add(time.perf_counter_ns() - started)
+            duration = time.perf_counter_ns() - started
+            stats.cycle_ns.add(duration)
+            self.cycle_log.append((tick.grid_ns, tick.missed, duration))
+            if self.after_cycle is not None:
+                self.after_cycle(self.market, view)
             self.check_state()
 
     async def send(self, batch: QuoteBatch) -> None:

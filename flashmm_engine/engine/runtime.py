@@ -7,7 +7,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flashmm_engine.config.settings import Settings
@@ -37,6 +36,8 @@ from flashmm_engine.strategy.prediction import ModelPredictor
 from flashmm_engine.venues.base import VenueError
 
 if TYPE_CHECKING:  # torch is imported only when a model is configured: it costs seconds at start
+    from flashmm_engine.engine.reload.types import ModelStatus
+    from flashmm_engine.engine.reload.wiring import ModelReload
     from flashmm_engine.models.loader import LoadedModel
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ class EngineRuntime:
         self.tasks = TaskTracker("engine")
         self.journal: LedgerJournal | None = None
         self.model: LoadedModel | None = None
+        self.reload: ModelReload | None = None
         self.started = asyncio.Event()
 
     async def _connect_default(self, market: str, resume_after: int) -> MarketLink:
@@ -91,6 +93,8 @@ class EngineRuntime:
             self.model = await self._load_model()
             for market in self.markets:
                 self.runners.append(await self._start_market(market, store, stop))
+            if self.reload is not None:
+                self.reload.start(self.tasks, stop)
             journal.submit(
                 ledger.record_event,
                 self.engine.instance_id,
@@ -103,24 +107,38 @@ class EngineRuntime:
             await self._shutdown()
 
     async def _load_model(self) -> LoadedModel | None:
-        name = self.engine.model_name
-        if name is None:
-            return None
-        from flashmm_engine.models.loader import load_model_async
-        from flashmm_engine.models.registry import ModelRegistry
-
-        registry = await asyncio.to_thread(ModelRegistry, self.settings.database.resolved_url)
-        try:
-            version = await asyncio.to_thread(registry.production, name)
-        finally:
-            registry.close()
-        if version is None:
-            log.warning("no production version of model %s: quoting with plain base quotes", name)
+        """The production version of engine.model_name, then hot reload (engine/reload/)."""
+        if self.engine.model_name is None:
             return None
         import torch
 
+        from flashmm_engine.engine.reload.wiring import ModelReload
+
         torch.set_num_threads(1)  # one sample per market per cycle: extra threads only add wake-up latency
-        return await load_model_async(Path(version.path), FeatureSpec().spec_hash())
+        assert self.journal is not None
+        self.reload = ModelReload(self.settings, self.journal, self._swap_model)
+        model = await self.reload.open()
+        if model is None:
+            log.warning(
+                "no servable version of model %s: plain base quotes until one is promoted",
+                self.engine.model_name,
+            )
+        return model
+
+    def _swap_model(self, model: LoadedModel) -> None:
+        """One synchronous step between cycles: every market predicts with `model` from its next cycle."""
+        self.model = model
+        for runner in self.runners:
+            runner.inference = ModelPredictor.from_loaded(model)
+
+    def model_status(self) -> ModelStatus:
+        """The served model, reloads, refusals (the last one in full), registry poll, Redis stream and
+        shadow challenger: a typed snapshot for /status."""
+        from flashmm_engine.engine.reload.types import ModelStatus
+
+        if self.reload is None:
+            return ModelStatus(None, None, None, None, None, None, 0, 0)
+        return self.reload.status()
 
     async def _start_market(
         self, market: str, store: PrefetchingSequenceStore, stop: asyncio.Event
@@ -131,11 +149,13 @@ class EngineRuntime:
         link = await self._connect_with_retry(market, cursor)
         ids = ClientIdSource(self.engine.instance_id, store)
         s = self.settings
-        core = core_from_settings(link.spec, WallClock(), s.quoting, s.risk, ids, self.model is not None)
+        with_model = self.engine.model_name is not None  # a model may be promoted while this runs
+        core = core_from_settings(link.spec, WallClock(), s.quoting, s.risk, ids, with_model)
         inference = ModelPredictor.from_loaded(self.model) if self.model is not None else None
         runner = MarketRunner(
             link, core, FeatureState(FeatureSpec(), market), inference, journal, self.engine
         )
+        runner.after_cycle = self.reload.after_cycle if self.reload is not None else None
         await open_ledger_market(runner, cursor)
         self.tasks.spawn(runner.consume_events(), f"{market}:events")
         self.tasks.spawn(runner.consume_market_data(), f"{market}:market-data")
@@ -169,6 +189,8 @@ class EngineRuntime:
         started = time.monotonic()
         await asyncio.gather(*(self._stop_market(r) for r in self.runners))
         await self.tasks.shutdown(TASK_STOP_S)
+        if self.reload is not None:
+            await self.reload.close()
         for runner in self.runners:
             await runner.tasks.shutdown(TASK_STOP_S)
             try:

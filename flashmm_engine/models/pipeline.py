@@ -38,7 +38,9 @@ def load_frames(
 ) -> list[FeatureFrame]:
     """Every capture, each of its own market, through the market-data pipeline and the features."""
     return [
-        f for path, market in zip(paths, markets, strict=True) for f in capture_frames([path], market, spec, sample_ns)
+        f
+        for path, market in zip(paths, markets, strict=True)
+        for f in capture_frames([path], market, spec, sample_ns)
     ]
 
 
