@@ -12,17 +12,19 @@ import logging
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from numpy.typing import NDArray
 
 from flashmm_engine.execution.core import TradingCore
-from flashmm_engine.features.event_columns import EventColumns, from_tables
-from flashmm_engine.features.state import ColumnStream, FeatureState
 from flashmm_engine.marketdata.normalize import NormalizedTables, trades_of
 from flashmm_engine.strategy.prediction import ModelPredictor
 from flashmm_engine.types import BookTop, FeedView, MarketEvent, Prediction, Trade
 from flashmm_engine.venues.sim.exchange import Exchange
+
+if TYPE_CHECKING:  # the compiled feature kernel is imported only by the backtests that use it
+    from flashmm_engine.features.event_columns import EventColumns
+    from flashmm_engine.features.state import ColumnStream, FeatureState
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,8 @@ class TableEvents:
 
     @classmethod
     def of(cls, tables: NormalizedTables) -> TableEvents:
+        from flashmm_engine.features.event_columns import from_tables
+
         return cls(from_tables(tables), list(trades_of(tables.trade)))
 
 
@@ -94,6 +98,8 @@ class FeatureFeed:
         self._trades: list[Trade] = []
         self._next: MarketEvent | None = None
         if isinstance(events, TableEvents):
+            from flashmm_engine.features.state import ColumnStream
+
             self._stream, self._trades = ColumnStream(events.columns), events.trades
             self._events: Iterator[MarketEvent] = iter(())
         else:

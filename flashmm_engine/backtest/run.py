@@ -28,7 +28,6 @@ from flashmm_engine.backtest.feeds import ExchangeFeed, FeatureFeed, MarketTime,
 from flashmm_engine.backtest.replay import run_replay
 from flashmm_engine.backtest.report import BacktestReport
 from flashmm_engine.backtest.session import BacktestFeed, Session
-from flashmm_engine.features.state import FeatureState
 from flashmm_engine.marketdata.normalize import NormalizedTables, normalize
 from flashmm_engine.service.clock import ManualClock
 from flashmm_engine.types import NS_PER_MS, MarketEvent, MarketSpec, TargetQuotes
@@ -100,6 +99,8 @@ def run_columns(
     elif events is None:
         raise ValueError("the feature feed needs the capture's events")
     else:
+        from flashmm_engine.features.state import FeatureState
+
         predictor = load_predictor(opts.model_dir) if opts.model_dir else None
         state = FeatureState(feature_spec(opts.model_dir), spec.symbol)
         feed = feature_feed = FeatureFeed(events, state, core, predictor)
