@@ -28,9 +28,9 @@ from flashmm_engine.features.spec import FeatureSpec
 from flashmm_engine.marketdata.book import OrderBook
 from flashmm_engine.marketdata.capture import read_capture
 from flashmm_engine.marketdata.columns import ColumnSink
-from flashmm_engine.marketdata.normalize import NormalizedTables, gc_paused
+from flashmm_engine.marketdata.normalize import NormalizedTables, gc_paused, normalize
 from flashmm_engine.marketdata.records import DepthSnapshot
-from flashmm_engine.marketdata.source import CaptureInfo
+from flashmm_engine.marketdata.source import CaptureInfo, CaptureSource
 from flashmm_engine.types import NS_PER_MS
 
 log = logging.getLogger(__name__)
@@ -71,8 +71,8 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
     stages = {
         name: Stage() for name in ("build", "load", "features", "labels", "training", "export", "backtest")
     }
-    _, info = open_capture(config.capture, config.market)
-    paths = _build(config, stages["build"])
+    source, info = open_capture(config.capture, config.market)
+    paths = _build(config, source, info, stages["build"])
     frame, last_tables = _load_and_features(info, paths, stages["load"], stages["features"])
     result = _train(config, info, frame, [str(p) for p in paths], stages)
     model_dir = Path(result["model_dir"])
@@ -91,9 +91,12 @@ def run_pipeline(config: PipelineConfig) -> dict[str, Any]:
     }
 
 
-def _build(config: PipelineConfig, stage: Stage) -> list[Path]:
+def _build(config: PipelineConfig, source: CaptureSource, info: CaptureInfo, stage: Stage) -> list[Path]:
+    from flashmm_engine.venues.binance.source import depth_stream
+
     started = time.perf_counter()
-    tiler = Tiler.of(read_capture(config.capture))
+    tables, _ = normalize(source, info)
+    tiler = Tiler.of(read_capture(config.capture), tables, info.market, depth_stream(info) or "")
     config.work_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for index, copies in enumerate(segments(tiler, config.hours)):

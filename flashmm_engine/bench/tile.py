@@ -1,10 +1,13 @@
 """A long Binance capture made of copies of a short one, laid end to end.
 
-Copy k is the original with every time shifted by k copy-lengths (local stamps in ns, exchange times `E`/`T`
-in ms), every update id (`U`, `u`, `pu`, `lastUpdateId`) by k id-spans and every trade id (`t`) by k
-trade-id spans, chosen so the sync rules hold across the joins: the first diff of copy k + 1 chains onto
-the last diff of copy k (spot: `U` = previous `u` + 1; futures: `pu` = previous `u`). Only the first copy
-keeps the REST snapshot line: the book stays in sync through every later copy, as a live feed's would.
+Copy 0 is the original. Every later copy is the original's lines after its REST snapshot, with every time
+shifted by whole copy-lengths (local stamps in ns, exchange times `E`/`T` in ms), every update id (`U`,
+`u`, `pu`, `lastUpdateId`) by whole id-spans and every trade id (`t`) by whole trade-id spans, led by one
+bridge diff: the depth update that turns the book at the end of a copy back into the book just after the
+original's snapshot was applied. So the sync rules hold across every join (the bridge chains onto the last
+diff of the copy before, and the copy's first diff chains onto the bridge: spot `U` = previous `u` + 1,
+futures `pu` = previous `u`), the book never crosses, and it stays in sync to the end without another
+snapshot, as a live feed's would.
 
 Numbers are rewritten in place, digit by digit over the whole text at once (vectorized); a shift that would
 change a number's width is refused (the text would not be the same shape).
@@ -15,10 +18,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 from numpy.typing import NDArray
 
+from flashmm_engine.marketdata.book import OrderBook
+from flashmm_engine.marketdata.normalize import NormalizedTables
 from flashmm_engine.types import NS_PER_MS
 
 GAP_NS = 1_000 * NS_PER_MS
@@ -36,86 +42,144 @@ class TileError(ValueError):
 
 
 @dataclass(frozen=True)
-class Tiler:
-    text: NDArray[np.uint8]  # the original capture
-    ends: NDArray[np.int64]  # end (exclusive) of each number's digits
+class Numbers:
+    """The numbers of a text that copies shift, and where their digits end."""
+
+    text: NDArray[np.uint8]
+    ends: NDArray[np.int64]
     widths: NDArray[np.int64]
     values: NDArray[np.int64]
     kinds: NDArray[np.int64]
-    shifts: NDArray[np.int64]  # per kind: the shift of one copy
-    snapshot: tuple[int, int]  # byte range of the REST snapshot line(s), (0, 0) if none
-    copy_ns: int
 
     @classmethod
-    def of(cls, text: bytes) -> Tiler:
-        lines = text.splitlines(keepends=True)
+    def of(cls, text: bytes) -> Numbers:
         ends: list[int] = []
         values: list[int] = []
         kinds: list[int] = []
-        first_ids: list[int] = []
-        final_ids: list[int] = []
-        previous_ids: list[int] = []
-        trade_ids: list[int] = []
-        snapshot = (0, 0)
         offset = 0
-        for line in lines:
+        for line in text.splitlines(keepends=True):
             stamp = line[:STAMP_DIGITS]
             if len(line) > STAMP_DIGITS and stamp.isdigit() and line[STAMP_DIGITS : STAMP_DIGITS + 1] == b" ":
                 ends.append(offset + STAMP_DIGITS)
                 values.append(int(stamp))
                 kinds.append(STAMP_NS)
-            if line[STAMP_DIGITS + 1 : STAMP_DIGITS + 17] == b'{"lastUpdateId":' and snapshot == (0, 0):
-                snapshot = (offset, offset + len(line))
-            depth = b'"e":"depthUpdate"' in line
             for match in FIELD.finditer(line):
-                name, number = match.group(1), int(match.group(2))
                 ends.append(offset + match.end(2))
-                values.append(number)
-                kinds.append(KIND_OF[name])
-                if depth:
-                    {b"U": first_ids, b"u": final_ids, b"pu": previous_ids}.get(name, []).append(number)
-                elif name == b"t":
-                    trade_ids.append(number)
+                values.append(int(match.group(2)))
+                kinds.append(KIND_OF[match.group(1)])
             offset += len(line)
-        stamps = [v for v, k in zip(values, kinds, strict=True) if k == STAMP_NS]
-        if not stamps or not final_ids:
-            raise TileError("the capture has no stamped depth diffs to tile")
-        span_ms = -(-(max(stamps) - min(stamps)) // NS_PER_MS)
-        copy_ns = span_ms * NS_PER_MS + GAP_NS
-        # spot: the next copy's first U is the last u + 1; futures: its first pu is the last u
-        id_shift = max(final_ids) - min(previous_ids) if previous_ids else max(final_ids) + 1 - min(first_ids)
-        trade_shift = max(trade_ids) - min(trade_ids) + 1 if trade_ids else 0
-        shifts = np.array([copy_ns // NS_PER_MS, id_shift, trade_shift, copy_ns], dtype=np.int64)
-        widths = [len(str(v)) for v in values]
         return cls(
             text=np.frombuffer(text, dtype=np.uint8).copy(),
             ends=np.asarray(ends, dtype=np.int64),
-            widths=np.asarray(widths, dtype=np.int64),
+            widths=np.asarray([len(str(v)) for v in values], dtype=np.int64),
             values=np.asarray(values, dtype=np.int64),
             kinds=np.asarray(kinds, dtype=np.int64),
-            shifts=shifts,
-            snapshot=snapshot,
-            copy_ns=copy_ns,
         )
 
-    def copy(self, k: int) -> bytes:
-        """Copy k of the capture (k = 0 is the original, with its snapshot)."""
-        values = self.values + k * self.shifts[self.kinds]
-        limits = np.where(
-            self.widths >= MAX_INT64_DIGITS, np.iinfo(np.int64).max, 10 ** np.minimum(self.widths, 18)
-        )
+    def shifted(self, shifts: NDArray[np.int64], k: int) -> bytes:
+        values = self.values + k * shifts[self.kinds]
+        widest = np.iinfo(np.int64).max
+        limits = np.where(self.widths >= MAX_INT64_DIGITS, widest, 10 ** np.minimum(self.widths, 18))
         if (values >= limits).any():
             raise TileError(f"copy {k}: a shifted number would gain a digit")
         out = self.text.copy()
-        for digit in range(int(self.widths.max())):
+        for digit in range(int(self.widths.max()) if len(self.widths) else 0):
             has = self.widths > digit
             out[self.ends[has] - 1 - digit] = 48 + (values[has] // 10**digit) % 10
-        data = out.tobytes()
-        start, end = self.snapshot
-        return data if k == 0 or end == 0 else data[:start] + data[end:]
+        return out.tobytes()
+
+
+@dataclass(frozen=True)
+class Tiler:
+    original: Numbers
+    body: Numbers  # the bridge diff, then the original's lines after its snapshot
+    shifts: NDArray[np.int64]  # per kind: the shift of one copy
+    copy_ns: int
+
+    @classmethod
+    def of(cls, text: bytes, tables: NormalizedTables, market: str, depth_stream: str) -> Tiler:
+        """`tables`: the original normalized (for the book just after its snapshot and at its end);
+        `depth_stream`: the capture's diff stream (e.g. "depth@100ms"), which the bridge diff joins."""
+        cut = _after_snapshot(text)
+        body_text = text[cut:]
+        stamps = [
+            int(line[:STAMP_DIGITS]) for line in body_text.splitlines() if line[:STAMP_DIGITS].isdigit()
+        ]
+        deltas, snapshot = tables.book_delta, tables.book_snapshot
+        if not stamps or not len(deltas) or not len(snapshot):
+            raise TileError("the capture has no snapshot with stamped depth diffs after it to tile")
+        synced_at = int(snapshot["ts_local"].iloc[0])
+        pending = deltas[deltas["ts_local"] == synced_at]
+        synced_id = int(pending["seq"].max()) if len(pending) else int(snapshot["seq"].iloc[0])
+        last_id = int(deltas["seq"].iloc[-1])
+        # the bridge's ids run past every id of the copy before (a bookTicker may be ahead of the diffs)
+        seen = max(last_id, int(tables.top_of_book["seq"].max()) if len(tables.top_of_book) else 0)
+        id_shift = seen + 1 - synced_id
+        span_ms = -(-(max(stamps) - min(stamps)) // NS_PER_MS)
+        copy_ns = span_ms * NS_PER_MS + GAP_NS
+        trade_ids = tables.trade["trade_id"]
+        trade_shift = int(trade_ids.max() - trade_ids.min() + 1) if len(trade_ids) else 0
+        shifts = np.array([copy_ns // NS_PER_MS, id_shift, trade_shift, copy_ns], dtype=np.int64)
+        # as rendered in copy k: halfway through the gap, chained onto copy k - 1's last diff
+        ids = (last_id - id_shift, synced_id)
+        bridge = _bridge(tables, market, depth_stream, min(stamps) - GAP_NS // 2, ids)
+        return cls(Numbers.of(text), Numbers.of(bridge + body_text), shifts, copy_ns)
+
+    def copy(self, k: int) -> bytes:
+        """Copy k of the capture (k = 0 is the original, with its snapshot)."""
+        return self.original.shifted(self.shifts, 0) if k == 0 else self.body.shifted(self.shifts, k)
 
     def copies_for(self, seconds: float) -> int:
         return max(1, -(-round(seconds * 1e9) // self.copy_ns))
+
+
+def _after_snapshot(text: bytes) -> int:
+    at = text.find(b' {"lastUpdateId":')
+    if at < 0:
+        raise TileError("the capture has no REST snapshot line")
+    end = text.find(b"\n", at)
+    return len(text) if end < 0 else end + 1
+
+
+def _bridge(tables: NormalizedTables, market: str, stream: str, ts_local: int, ids: tuple[int, int]) -> bytes:
+    """The diff (as a line, before shifting) that makes the book at the original's end the book just after
+    its snapshot: levels gone since are set to zero, the rest to their size then. `ids`: the last diff's id
+    one copy back (the bridge chains onto it) and the bridge's final id (the next copy chains onto that)."""
+    previous_id, final_id = ids
+    start, end = OrderBook(), OrderBook()
+    snapshot = tables.book_snapshot
+    synced_at = int(snapshot["ts_local"].iloc[0])
+    rows = list(
+        zip(snapshot["side"].tolist(), snapshot["price"].tolist(), snapshot["size"].tolist(), strict=True)
+    )
+    for book in (start, end):
+        book.load([(p, s) for side, p, s in rows if side == 1], [(p, s) for side, p, s in rows if side == -1])
+    deltas = tables.book_delta
+    columns = (deltas[name].tolist() for name in ("ts_local", "side", "price", "size"))
+    for ts, side, price, size in zip(*columns, strict=True):
+        end.set_level(side, price, size)
+        if ts == synced_at:
+            start.set_level(side, price, size)
+    tick, lot = tables.spec.tick_size, tables.spec.lot_size
+    sides = []
+    for was, now in ((end.bids, start.bids), (end.asks, start.asks)):
+        changed = {p: now.get(p, 0) for p in set(was) | set(now) if was.get(p) != now.get(p)}
+        sides.append(
+            ",".join(f'["{_decimal(p, tick)}","{_decimal(s, lot)}"]' for p, s in sorted(changed.items()))
+        )
+    ms = ts_local // NS_PER_MS
+    symbol = tables.instrument.symbol
+    header = f'"e":"depthUpdate","E":{ms},'
+    if market == "spot":
+        header += f'"s":"{symbol}","U":{previous_id + 1},"u":{final_id}'
+    else:
+        header += f'"T":{ms},"s":"{symbol}","U":{previous_id + 1},"u":{final_id},"pu":{previous_id}'
+    data = f'{{"stream":"{symbol.lower()}@{stream}","data":{{{header},"b":[{sides[0]}],"a":[{sides[1]}]}}}}'
+    return f"{ts_local} {data}\n".encode()
+
+
+def _decimal(units: int, step: Decimal) -> str:
+    return format(Decimal(units) * step, "f")
 
 
 def segments(tiler: Tiler, hours: float, segment_s: float = 3600.0) -> Iterator[list[int]]:
