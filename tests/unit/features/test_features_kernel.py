@@ -4,8 +4,11 @@ re-centre without changing what they hold, and window sums match a brute-force c
 from __future__ import annotations
 
 import numpy as np
+import pytest
+from numpy.typing import NDArray
 
-from flashmm_engine.features.batch import compute_features, compute_features_tables
+from flashmm_engine.features.batch import FeatureRun, compute_features, compute_features_tables
+from flashmm_engine.features.event_columns import EventColumns, from_tables
 from flashmm_engine.features.layout import MAX_BOOK_SPAN, MIN_HISTORY, TRADE_STARTS, TRADE_SUMS
 from flashmm_engine.features.spec import FeatureSpec
 from flashmm_engine.features.state import FeatureState
@@ -66,3 +69,24 @@ def test_trade_windows_match_a_brute_force_count_across_growth() -> None:
         expected = [len(inside), buy, sell, 1_000 * (buy + sell)]
         assert ints[sums_at + 4 * w : sums_at + 4 * w + 4].tolist() == expected
         assert ints[ints[TRADE_STARTS] + w] >= 0
+
+
+def test_a_run_fed_in_chunks_equals_one_call(usdm_tables: NormalizedTables) -> None:
+    spec = FeatureSpec()
+    columns = from_tables(usdm_tables)
+    whole = compute_features_tables(usdm_tables, spec)
+    ts = columns.ts
+    cuts = [int(np.searchsorted(ts, ts[len(ts) * k // 3], side="left")) for k in (1, 2)]
+    run = FeatureRun(spec, usdm_tables.spec.symbol)
+    for lo, hi in zip([0, *cuts], [*cuts, len(ts)], strict=True):
+        run.feed(EventColumns(columns.kinds[lo:hi], ts[lo:hi], columns.fields[lo:hi], *_levels(columns)))
+    chunked = run.frame()
+    assert np.array_equal(chunked.ts, whole.ts) and np.array_equal(chunked.values, whole.values)
+    assert np.array_equal(chunked.warm, whole.warm)
+    assert np.array_equal(chunked.mid_ts, whole.mid_ts) and np.array_equal(chunked.mid_x2, whole.mid_x2)
+    with pytest.raises(ValueError, match="not after the last one"):
+        run.feed(EventColumns(columns.kinds[:5], ts[:5], columns.fields[:5], *_levels(columns)))
+
+
+def _levels(columns: EventColumns) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    return columns.level_prices, columns.level_sizes
