@@ -33,6 +33,12 @@ COMMANDS: dict[str, str] = {
     "venue sei-stub": "flashmm_engine.venues.sei.stub.cli:sei_stub",
     "engine run": "flashmm_engine.engine.cli:run",
     "bench engine": "flashmm_engine.engine.cli:bench_engine",
+    "status": "flashmm_engine.control.cli:status",
+    "pause": "flashmm_engine.control.cli:pause",
+    "resume": "flashmm_engine.control.cli:resume",
+    "halt": "flashmm_engine.control.cli:halt",
+    "flatten": "flashmm_engine.control.cli:flatten",
+    "cancel-all": "flashmm_engine.control.cli:cancel_all",
 }
 
 GROUP_HELP = {

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from flashmm_engine.config.engine import EngineSettings
 from flashmm_engine.engine.cadence import grid_ticks, period_ns
-from flashmm_engine.engine.links import MarketLink
+from flashmm_engine.engine.links import MarketLink, SimLink
 from flashmm_engine.engine.stats import RuntimeStats
 from flashmm_engine.execution.core import TradingCore
 from flashmm_engine.features.state import FeatureState
@@ -31,6 +31,7 @@ from flashmm_engine.service.tasks import TaskTracker
 from flashmm_engine.strategy.prediction import ModelPredictor
 from flashmm_engine.types import (
     Ack,
+    BookSnapshot,
     BookTop,
     CancelAck,
     FeedView,
@@ -93,6 +94,9 @@ class MarketRunner:
         self._last_state: RiskState = core.state
         self._last_book_rx_ns: int | None = None
         self._last_event_ts = 0
+        self.observe_cycle_ns: Callable[[int], None] | None = None
+        self.observe_inference_ns: Callable[[int], None] | None = None
+        """Metrics hooks (Prometheus histograms), called once per cycle / prediction when set."""
 
     # --- ledger events and alerts ---
 
@@ -216,6 +220,19 @@ class MarketRunner:
             else:
                 self.stats.book_messages += 1
                 self._last_book_rx_ns = time.time_ns()
+                if isinstance(event, BookSnapshot):
+                    self.stats.book_snapshots += 1
+
+    @property
+    def last_book_rx_ns(self) -> int | None:
+        return self._last_book_rx_ns
+
+    def feed_gaps(self) -> int:
+        """Messages the venue link lost: private-event resume gaps and market data dropped on overflow."""
+        link = self.link
+        if isinstance(link, SimLink):
+            return link.client.resume_gaps + link.client.market_dropped
+        return 0
 
     def feed_view(self, now_ns: int) -> FeedView:
         fs = self.features
@@ -255,6 +272,8 @@ class MarketRunner:
             return None
         if prediction is not None:
             self.stats.inference_ns.add(prediction.inference_ns)
+            if self.observe_inference_ns is not None:
+                self.observe_inference_ns(prediction.inference_ns)
         return prediction
 
     def _top(self) -> BookTop | None:
@@ -289,6 +308,8 @@ class MarketRunner:
             duration = time.perf_counter_ns() - started
             stats.cycle_ns.add(duration)
             self.cycle_log.append((tick.grid_ns, tick.missed, duration))
+            if self.observe_cycle_ns is not None:
+                self.observe_cycle_ns(duration)
             if self.after_cycle is not None:
                 self.after_cycle(self.market, view)
             self.check_state()

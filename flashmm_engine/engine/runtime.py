@@ -10,6 +10,10 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from flashmm_engine.config.settings import Settings
+from flashmm_engine.control.actions import ControlActions, ReloadHook
+from flashmm_engine.control.app import ControlApi
+from flashmm_engine.control.audit import AuditEntry
+from flashmm_engine.control.audit import record as record_audit
 from flashmm_engine.engine.links import MarketLink, connect_sim
 from flashmm_engine.engine.market_task import MarketRunner
 from flashmm_engine.engine.reconcile import (
@@ -21,7 +25,9 @@ from flashmm_engine.engine.reconcile import (
     reconcile_at_start,
     reconcile_periodically,
 )
+from flashmm_engine.engine.reload.types import ModelStatus
 from flashmm_engine.engine.sequences import PrefetchingSequenceStore
+from flashmm_engine.engine.status import EngineStatus, market_status, model_age_s
 from flashmm_engine.errors import CommandFailed, InputError
 from flashmm_engine.execution.client_ids import DEFAULT_BLOCK, ClientIdSource
 from flashmm_engine.execution.wiring import core_from_settings
@@ -33,10 +39,10 @@ from flashmm_engine.service.backoff import Backoff
 from flashmm_engine.service.clock import WallClock
 from flashmm_engine.service.tasks import TaskTracker
 from flashmm_engine.strategy.prediction import ModelPredictor
+from flashmm_engine.telemetry.metrics import EngineMetrics
 from flashmm_engine.venues.base import VenueError
 
 if TYPE_CHECKING:  # torch is imported only when a model is configured: it costs seconds at start
-    from flashmm_engine.engine.reload.types import ModelStatus
     from flashmm_engine.engine.reload.wiring import ModelReload
     from flashmm_engine.models.loader import LoadedModel
 
@@ -68,6 +74,11 @@ class EngineRuntime:
         self.model: LoadedModel | None = None
         self.reload: ModelReload | None = None
         self.started = asyncio.Event()
+        self._started_ns = time.time_ns()
+        self.metrics = EngineMetrics(lambda: self.status_snapshot(latency=False))
+        self.reload_hook: ReloadHook | None = None
+        """Set by the hot-reload code: `POST /reload` answers 501 while it is None."""
+        self.control: ControlApi | None = None
 
     async def _connect_default(self, market: str, resume_after: int) -> MarketLink:
         if self.engine.venue == "sim":
@@ -88,6 +99,7 @@ class EngineRuntime:
             ledger.record_event, self.engine.instance_id, "engine_starting", {"markets": self.markets}
         )
         try:
+            await self._start_control(journal)
             store = PrefetchingSequenceStore(journal, self.engine.instance_id, DEFAULT_BLOCK)
             await asyncio.to_thread(store.prime)
             self.model = await self._load_model()
@@ -106,6 +118,31 @@ class EngineRuntime:
         finally:
             await self._shutdown()
 
+    async def _start_control(self, journal: LedgerJournal) -> None:
+        async def audit(entry: AuditEntry) -> None:
+            await journal.call(record_audit, journal.ledger.engine, entry)
+
+        actions = ControlActions(lambda: self.runners, lambda: self.reload_hook)
+        self.control = ControlApi(
+            self.settings.control, self.engine.instance_id, self.status_snapshot, self.metrics, actions, audit
+        )
+        await self.control.start()
+
+    def status_snapshot(self, latency: bool = True) -> EngineStatus:
+        """Everything `/status`, `/ready` and `/metrics` show, read on the event loop (`latency=False`: no
+        percentiles, for the scrape)."""
+        now = time.time_ns()
+        model = self.model_status()
+        return EngineStatus(
+            instance_id=self.engine.instance_id,
+            venue=self.engine.venue,
+            started=self.started.is_set(),
+            uptime_s=(now - self._started_ns) / 1e9,
+            model=model,
+            model_age_s=model_age_s(model, now),
+            markets=tuple(market_status(r, now, latency) for r in self.runners),
+        )
+
     async def _load_model(self) -> LoadedModel | None:
         """The production version of engine.model_name, then hot reload (engine/reload/)."""
         if self.engine.model_name is None:
@@ -117,6 +154,7 @@ class EngineRuntime:
         torch.set_num_threads(1)  # one sample per market per cycle: extra threads only add wake-up latency
         assert self.journal is not None
         self.reload = ModelReload(self.settings, self.journal, self._swap_model)
+        self.reload_hook = self.reload.check_now
         model = await self.reload.open()
         if model is None:
             log.warning(
@@ -134,10 +172,8 @@ class EngineRuntime:
     def model_status(self) -> ModelStatus:
         """The served model, reloads, refusals (the last one in full), registry poll, Redis stream and
         shadow challenger: a typed snapshot for /status."""
-        from flashmm_engine.engine.reload.types import ModelStatus
-
         if self.reload is None:
-            return ModelStatus(None, None, None, None, None, None, 0, 0)
+            return ModelStatus(self.engine.model_name, None, None, None, None, None, 0, 0)
         return self.reload.status()
 
     async def _start_market(
@@ -156,6 +192,8 @@ class EngineRuntime:
             link, core, FeatureState(FeatureSpec(), market), inference, journal, self.engine
         )
         runner.after_cycle = self.reload.after_cycle if self.reload is not None else None
+        runner.observe_cycle_ns = self.metrics.cycle_observer(market)
+        runner.observe_inference_ns = self.metrics.inference_observer(market)
         await open_ledger_market(runner, cursor)
         self.tasks.spawn(runner.consume_events(), f"{market}:events")
         self.tasks.spawn(runner.consume_market_data(), f"{market}:market-data")
@@ -197,6 +235,8 @@ class EngineRuntime:
                 await runner.link.venue.close()
             except (VenueError, OSError, TimeoutError) as exc:
                 log.warning("%s: closing the venue connection: %s", runner.market, exc)
+        if self.control is not None:
+            await self.control.stop()
         if self.journal is not None:
             self.journal.submit(
                 self.journal.ledger.record_event,

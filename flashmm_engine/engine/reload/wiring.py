@@ -88,6 +88,12 @@ class ModelReload:
     def after_cycle(self) -> Callable[[str, FeedView], None] | None:
         return self.shadow.after_cycle if self.shadow is not None else None
 
+    async def check_now(self) -> dict[str, Any]:
+        """`POST /reload`: ask the registry now, as a poll would; answers what is served afterwards."""
+        await self._poll("control")
+        status = self.status()
+        return {"version": status.version, "source": status.source, "refusals": status.refusals}
+
     async def _poll(self, source: str) -> None:
         assert self.poller is not None
         await self.poller.check(source)
