@@ -23,6 +23,7 @@ from decimal import Decimal
 import numpy as np
 from numpy.typing import NDArray
 
+from flashmm_engine.errors import InputError
 from flashmm_engine.marketdata.book import OrderBook
 from flashmm_engine.marketdata.normalize import NormalizedTables
 from flashmm_engine.types import NS_PER_MS
@@ -37,7 +38,7 @@ KIND_OF = {b"E": TIME_MS, b"T": TIME_MS, b"U": UPDATE_ID, b"u": UPDATE_ID, b"pu"
 KIND_OF |= {b"lastUpdateId": UPDATE_ID, b"t": TRADE_ID}
 
 
-class TileError(ValueError):
+class TileError(InputError):
     """The capture cannot be tiled (no depth diffs, no stamps, or a number would change width)."""
 
 
