@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "replay verify-book": "flashmm_engine.venues.binance.replay_cli:verify_book",
     "replay watch": "flashmm_engine.venues.binance.replay_cli:watch",
     "bench feed": "flashmm_engine.venues.bench_cli:bench_feed",
+    "bench pipeline": "flashmm_engine.bench.cli:pipeline",
     "model train": "flashmm_engine.models.cli:train",
     "model evaluate": "flashmm_engine.models.cli:evaluate",
     "model crossval": "flashmm_engine.models.cli:crossval",
