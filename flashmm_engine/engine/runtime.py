@@ -29,6 +29,7 @@ from flashmm_engine.engine.reconcile import (
 from flashmm_engine.engine.reload.types import ModelStatus
 from flashmm_engine.engine.sequences import PrefetchingSequenceStore
 from flashmm_engine.engine.status import EngineStatus, market_status, model_age_s
+from flashmm_engine.engine.telemetry import EngineTelemetry
 from flashmm_engine.errors import CommandFailed, InputError
 from flashmm_engine.execution.client_ids import DEFAULT_BLOCK, ClientIdSource
 from flashmm_engine.execution.wiring import core_from_settings
@@ -75,6 +76,8 @@ class EngineRuntime:
         self.model: LoadedModel | None = None
         self.reload: ModelReload | None = None
         self.started = asyncio.Event()
+        self.telemetry = EngineTelemetry(settings)
+        self.telemetry.runners = self.runners
         self._started_ns = time.time_ns()
         self.metrics = EngineMetrics(lambda: self.status_snapshot(latency=False))
         self.reload_hook: ReloadHook | None = None
@@ -82,11 +85,13 @@ class EngineRuntime:
         self.control: ControlApi | None = None
 
     async def _connect_default(self, market: str, resume_after: int) -> MarketLink:
+        recorder = self.telemetry.recorder
+        tap = recorder.tap if recorder is not None else None
         if self.engine.venue == "sim":
-            return await connect_sim(self.settings, market, resume_after)
+            return await connect_sim(self.settings, market, resume_after, tap)
         from flashmm_engine.engine.sei_link import connect_sei
 
-        return await connect_sei(self.settings, market)
+        return await connect_sei(self.settings, market, tap)
 
     def venue_id(self, market: str) -> str:
         return f"{self.engine.venue}/{market}"
@@ -103,6 +108,7 @@ class EngineRuntime:
             await self._start_control(journal)
             store = PrefetchingSequenceStore(journal, self.engine.instance_id, DEFAULT_BLOCK)
             await asyncio.to_thread(store.prime)
+            self.telemetry.start(stop)
             self.model = await self._load_model()
             for market in self.markets:
                 self.runners.append(await self._start_market(market, store, stop))
@@ -235,6 +241,7 @@ class EngineRuntime:
         await self.tasks.shutdown(TASK_STOP_S)
         if self.reload is not None:
             await self.reload.close()
+        await self.telemetry.close()
         for runner in self.runners:
             await runner.tasks.shutdown(TASK_STOP_S)
             try:
@@ -243,6 +250,7 @@ class EngineRuntime:
                 log.warning("%s: closing the venue connection: %s", runner.market, exc)
             if runner.fill_journal is not None:
                 runner.fill_journal.close()
+        self.telemetry.close_recording()
         if self.control is not None:
             await self.control.stop()
         if self.journal is not None:
