@@ -41,8 +41,9 @@ from tests.integration.test_engine_bad_input import KEY, MARKET, venue_env, wait
 VENUE_ID = f"sim/{MARKET}"
 OUTAGE_S = 30.0
 FILLS_BEFORE = 2
-FILLS_DURING = 2
-"""The outage lasts until the engine journaled this many fills locally (and at least OUTAGE_S)."""
+FILLS_DURING = 1
+"""The outage lasts until the engine journaled a fill locally (and at least OUTAGE_S). One: the first
+halts the market, so only fills of orders already resting (or cancels racing them) can follow."""
 WAIT_S = 240.0
 PG_TIMEOUT_S = 120
 
