@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from flashmm_engine.config.engine import EngineSettings
+from flashmm_engine.config.settings import Settings
+from flashmm_engine.engine.fill_catchup import open_fill_journal
+from flashmm_engine.errors import CommandFailed
 from flashmm_engine.ledger.fill_journal import FillJournal, FillJournalCorrupt, FillJournalFull, replay_into
+from flashmm_engine.ledger.journal import LedgerJournal
 from flashmm_engine.ledger.store import Ledger
 from flashmm_engine.types import Fill, Liquidity, Side
 
@@ -93,3 +98,36 @@ def test_a_corrupt_line_is_counted_and_refused(tmp_path: Path, bad: bytes) -> No
         journal.entries()
     assert journal.corrupt_lines == 1
     assert path.read_bytes().count(b"f1") >= 1, "a refused journal is left as it was"
+
+
+async def test_a_journal_left_by_a_previous_run_is_committed_at_start(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, engine=EngineSettings(fill_journal_dir=tmp_path / "fj"))
+    left = FillJournal(tmp_path / "fj" / "e1-SIM_ETHUSD.jsonl", 1 << 20)
+    for n in (1, 2):
+        left.append(VENUE, "e1", fill(n), n)
+    left.close()
+    ledger = LedgerJournal(opened(f"sqlite:///{tmp_path / 'l.db'}"))
+    ledger.ledger.record_fill(VENUE, "e1", fill(1))  # the first made it before the crash
+    journal = await open_fill_journal(settings, MARKET, ledger)
+    assert journal.lines == 0 and journal.path.stat().st_size == 0
+    assert sorted(ledger.ledger.fill_ids(VENUE)) == ["f1", "f2"]
+    assert ledger.ledger.cursor("e1", VENUE) == 2
+    journal.close()
+    await ledger.close()
+
+
+async def test_a_corrupt_journal_at_start_stops_the_start_naming_the_line(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, engine=EngineSettings(fill_journal_dir=tmp_path / "fj"))
+    path = tmp_path / "fj" / "e1-SIM_ETHUSD.jsonl"
+    left = FillJournal(path, 1 << 20)
+    left.append(VENUE, "e1", fill(1), 1)
+    left.close()
+    with path.open("ab") as f:
+        f.write(b'{"fill_id": 3}\n')
+    before = path.read_bytes()
+    ledger = LedgerJournal(opened(f"sqlite:///{tmp_path / 'l.db'}"))
+    with pytest.raises(CommandFailed, match=r"SIM:ETHUSD: fill journal .* 1 bad line\(s\): line 2: KeyError"):
+        await open_fill_journal(settings, MARKET, ledger)
+    assert path.read_bytes() == before, "nothing replayed or cleared"
+    assert ledger.ledger.fill_ids(VENUE) == []
+    await ledger.close()
