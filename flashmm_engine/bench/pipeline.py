@@ -186,7 +186,7 @@ def _train(
     timer = PhaseTimer()
     name = f"bench-{info.symbol.lower()}-{info.market}-{config.model_kind}"
     result = train_dataset(
-        ds, sources, [info.market], config.model_kind, name, config.models,  # type: ignore[list-item, arg-type]
+        ds, sources, info.market, config.model_kind, name, config.models,  # type: ignore[arg-type]
         config.registry_url, 0.7, timer,
     )  # fmt: skip
     stages["training"].seconds = timer.phases["selection+training"]

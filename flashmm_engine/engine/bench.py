@@ -22,6 +22,7 @@ import orjson
 from pydantic import SecretStr
 
 from flashmm_engine.config.engine import EngineSettings
+from flashmm_engine.config.marketdata import RecorderSettings
 from flashmm_engine.config.reload import ReloadSettings
 from flashmm_engine.config.services import DatabaseSettings, TelemetrySettings
 from flashmm_engine.config.settings import Settings
@@ -112,6 +113,7 @@ async def run_bench(
             sim=SimSettings(api_keys={"mm": SecretStr(BENCH_KEY)}),
             database=DatabaseSettings(url=SecretStr(registry_url)),
             telemetry=TelemetrySettings(log_level="WARNING"),
+            recorder=RecorderSettings(directory=root / "raw"),  # recorded like a live run, then deleted
             reload=ReloadSettings(shadow=shadow),
         )
         runtime = EngineRuntime(settings, list(urls))

@@ -94,6 +94,8 @@ class MarketRunner:
         self._last_state: RiskState = core.state
         self._last_book_rx_ns: int | None = None
         self._last_event_ts = 0
+        self.last_view: FeedView | None = None
+        """The feed view of the latest cycle, read by the telemetry tasks (hot state, InfluxDB)."""
         self.observe_cycle_ns: Callable[[int], None] | None = None
         self.observe_inference_ns: Callable[[int], None] | None = None
         """Metrics hooks (Prometheus histograms), called once per cycle / prediction when set."""
@@ -298,7 +300,7 @@ class MarketRunner:
             stats.cycles += 1
             stats.missed_cycles += tick.missed
             stats.jitter_ns.add(tick.woke_ns - tick.grid_ns)
-            view = self.feed_view(tick.woke_ns)
+            view = self.last_view = self.feed_view(tick.woke_ns)
             batch = self.core.cycle(view, tick.woke_ns)
             if not batch.empty:
                 await self.send(batch)

@@ -28,6 +28,7 @@ from flashmm_engine.engine.reconcile import (
 from flashmm_engine.engine.reload.types import ModelStatus
 from flashmm_engine.engine.sequences import PrefetchingSequenceStore
 from flashmm_engine.engine.status import EngineStatus, market_status, model_age_s
+from flashmm_engine.engine.telemetry import EngineTelemetry
 from flashmm_engine.errors import CommandFailed, InputError
 from flashmm_engine.execution.client_ids import DEFAULT_BLOCK, ClientIdSource
 from flashmm_engine.execution.wiring import core_from_settings
@@ -74,6 +75,8 @@ class EngineRuntime:
         self.model: LoadedModel | None = None
         self.reload: ModelReload | None = None
         self.started = asyncio.Event()
+        self.telemetry = EngineTelemetry(settings)
+        self.telemetry.runners = self.runners
         self._started_ns = time.time_ns()
         self.metrics = EngineMetrics(lambda: self.status_snapshot(latency=False))
         self.reload_hook: ReloadHook | None = None
@@ -81,11 +84,13 @@ class EngineRuntime:
         self.control: ControlApi | None = None
 
     async def _connect_default(self, market: str, resume_after: int) -> MarketLink:
+        recorder = self.telemetry.recorder
+        tap = recorder.tap if recorder is not None else None
         if self.engine.venue == "sim":
-            return await connect_sim(self.settings, market, resume_after)
+            return await connect_sim(self.settings, market, resume_after, tap)
         from flashmm_engine.engine.sei_link import connect_sei
 
-        return await connect_sei(self.settings, market)
+        return await connect_sei(self.settings, market, tap)
 
     def venue_id(self, market: str) -> str:
         return f"{self.engine.venue}/{market}"
@@ -102,6 +107,7 @@ class EngineRuntime:
             await self._start_control(journal)
             store = PrefetchingSequenceStore(journal, self.engine.instance_id, DEFAULT_BLOCK)
             await asyncio.to_thread(store.prime)
+            self.telemetry.start(stop)
             self.model = await self._load_model()
             for market in self.markets:
                 self.runners.append(await self._start_market(market, store, stop))
@@ -167,7 +173,10 @@ class EngineRuntime:
         """One synchronous step between cycles: every market predicts with `model` from its next cycle."""
         self.model = model
         for runner in self.runners:
-            runner.inference = ModelPredictor.from_loaded(model)
+            predictor = ModelPredictor.from_loaded(model)
+            if runner.inference is not None:
+                predictor.continue_from(runner.inference)  # the spec hash is checked equal at load
+            runner.inference = predictor
 
     def model_status(self) -> ModelStatus:
         """The served model, reloads, refusals (the last one in full), registry poll, Redis stream and
@@ -229,12 +238,14 @@ class EngineRuntime:
         await self.tasks.shutdown(TASK_STOP_S)
         if self.reload is not None:
             await self.reload.close()
+        await self.telemetry.close()
         for runner in self.runners:
             await runner.tasks.shutdown(TASK_STOP_S)
             try:
                 await runner.link.venue.close()
             except (VenueError, OSError, TimeoutError) as exc:
                 log.warning("%s: closing the venue connection: %s", runner.market, exc)
+        self.telemetry.close_recording()
         if self.control is not None:
             await self.control.stop()
         if self.journal is not None:
