@@ -39,6 +39,7 @@ typecheck: install
 	$(BIN)/mypy
 
 pytest: install services
+	$(BIN)/python -m flashmm_engine.features.warm_up
 	$(BIN)/pytest
 
 test: lint typecheck pytest

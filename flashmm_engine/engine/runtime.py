@@ -174,7 +174,10 @@ class EngineRuntime:
         """One synchronous step between cycles: every market predicts with `model` from its next cycle."""
         self.model = model
         for runner in self.runners:
-            runner.inference = ModelPredictor.from_loaded(model)
+            predictor = ModelPredictor.from_loaded(model)
+            if runner.inference is not None:
+                predictor.continue_from(runner.inference)  # the spec hash is checked equal at load
+            runner.inference = predictor
 
     def model_status(self) -> ModelStatus:
         """The served model, reloads, refusals (the last one in full), registry poll, Redis stream and

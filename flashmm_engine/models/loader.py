@@ -158,15 +158,24 @@ def _manifest(model_dir: Path) -> dict[str, Any]:
     missing = {"version", "sha256", "spec_hash", "feature_spec", "input_shape", "horizons"} - manifest.keys()
     if missing:
         raise ManifestError(f"{model_dir}: manifest.json lacks {sorted(missing)}")
+    shape, horizons = manifest["input_shape"], manifest["horizons"]
+    if not isinstance(shape, list) or not shape or not all(_positive_int(d) for d in shape):
+        raise ManifestError(f"{model_dir}: input_shape must be a list of positive integers")
+    if not isinstance(horizons, list) or not horizons or not all(isinstance(h, str) for h in horizons):
+        raise ManifestError(f"{model_dir}: horizons must be a list of horizon names")
     return manifest
+
+
+def _positive_int(value: object) -> bool:
+    return type(value) is int and value > 0
 
 
 def _check_spec(manifest: dict[str, Any], expected: str | None) -> None:
     recorded = str(manifest["spec_hash"])
     try:
         recomputed = FeatureSpec.from_json_dict(manifest["feature_spec"]).spec_hash()
-    except (TypeError, ValueError) as exc:
-        raise ManifestError(f"feature_spec in manifest is invalid ({exc})") from exc
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise ManifestError(f"feature_spec in manifest is invalid ({exc!r})") from exc
     if recomputed != recorded:
         raise SpecMismatch(f"manifest spec_hash {recorded} does not match its feature_spec ({recomputed})")
     if expected is not None and recorded != expected:

@@ -39,14 +39,16 @@ CLI = Path(sys.executable).parent / "flashmm"
 class RedisServer:
     """redis-server --port P --save '' (nothing persisted: a restart comes back empty)."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, password: str | None = None) -> None:
         self.port = free_port()
         self.tmp = tmp
+        self.password = password
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
@@ -85,8 +87,8 @@ class RedisServer:
 
 
 @contextmanager
-def redis_server(tmp: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp)
+def redis_server(tmp: Path, password: str | None = None) -> Iterator[RedisServer]:
+    server = RedisServer(tmp, password)
     server.start()
     try:
         yield server

@@ -5,6 +5,8 @@ engine trading and degraded, it reconnects, and the version promoted during the 
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,9 @@ from flashmm_engine.engine.runtime import EngineRuntime
 from flashmm_engine.models.registry import ModelRegistry
 from flashmm_engine.models.registry_stream import parse_message
 from tests import reload_models
+from tests.e2e.supervised import free_port
 from tests.integration.reload_support import (
+    CLI,
     NAME,
     Env,
     redis_server,
@@ -145,3 +149,37 @@ def test_promote_and_rollback_announce_the_production_version_on_the_stream(
     assert [parse_message(fields) for _, fields in entries] == [
         {"name": NAME, "version": v, "path": f"/models/{v}", "sha256": v[1] * 64} for v in ("v1", "v2", "v1")
     ]
+
+
+def test_announcing_at_debug_never_logs_the_redis_password(tmp_path: Path) -> None:
+    password = "reload-redis-secret-9f3"
+    registry_url = f"sqlite:///{tmp_path / 'registry.db'}"
+    registry = ModelRegistry(registry_url)
+    for version in ("v1", "v2"):
+        registry.register(NAME, version, f"/models/{version}", "cd" * 32, {})
+        registry.advance(NAME, version, "validated")
+    registry.close()
+    with redis_server(tmp_path, password) as server:
+        base = {
+            **os.environ,
+            "FLASHMM_DATABASE__URL": registry_url,
+            "FLASHMM_TELEMETRY__LOG_LEVEL": "DEBUG",
+            "FLASHMM_HOME": str(tmp_path),
+        }
+        reachable = f"redis://:{password}@127.0.0.1:{server.port}/0"
+        unreachable = f"redis://:{password}@127.0.0.1:{free_port()}/0"
+        outputs = []
+        for version, url in (("v1", reachable), ("v2", unreachable)):
+            done = subprocess.run(
+                [str(CLI), "model", "promote", NAME, version],
+                capture_output=True,
+                text=True,
+                env={**base, "FLASHMM_REDIS__URL": url},
+                timeout=120,
+            )
+            assert done.returncode == 0, done.stderr[-2000:]
+            outputs.append((orjson.loads(done.stdout)["announced"], done.stdout + done.stderr))
+    (first, first_text), (second, second_text) = outputs
+    assert first is not None and second is None and "not announced on Redis" in second_text
+    assert " DEBUG " in first_text
+    assert password not in first_text + second_text

@@ -16,7 +16,8 @@ from tests.integration.reload_support import NAME, Env, runner_of, running_engin
 
 CAP = 20
 BATCH = 5
-RUN_S = 60.0
+RUN_S = 90.0
+UNREACHABLE_BUDGET_US = 10_000_000
 
 
 def store(tmp_path: Path) -> Env:
@@ -30,8 +31,14 @@ def store(tmp_path: Path) -> Env:
 
 async def test_the_latest_validated_version_shadows_production_untraded(tmp_path: Path) -> None:
     env = store(tmp_path)
+    # a budget no inference reaches: every cycle predicts however loaded the machine is (the budget's
+    # skipping is tested with a scripted clock in tests/unit/engine/test_model_reload.py)
     reload = ReloadSettings(
-        shadow=True, predictions_cap_rows=CAP, predictions_batch_rows=BATCH, predictions_flush_s=0.5
+        shadow=True,
+        shadow_budget_us=UNREACHABLE_BUDGET_US,
+        predictions_cap_rows=CAP,
+        predictions_batch_rows=BATCH,
+        predictions_flush_s=0.5,
     )
     async with running_engine(env, reload) as runtime:
         assert served(runtime) == "v1"

@@ -102,8 +102,16 @@ def test_a_refused_version_is_not_loaded_again(tmp_path: Path) -> None:
     assert events[0][1]["reason"] == "ProbeError" and swapper.last_refusal is not None
 
 
-def test_the_prediction_table_keeps_only_its_cap(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'store.db'}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
+def test_the_prediction_table_keeps_only_its_cap(store_url: str) -> None:
+    url = store_url
     upgrade_to_head(url)
     store = PredictionStore(url, cap_rows=25)
     row = {
@@ -149,3 +157,26 @@ def test_rows_beyond_the_buffer_are_dropped_and_counted(tmp_path: Path) -> None:
     asyncio.run(overfill())
     assert buffer.rows_written == 0 and buffer.write_errors >= 1
     assert buffer.rows_dropped == 1_000
+
+
+class UniformModel:
+    def predict(self, x: Any) -> Any:
+        import numpy as np
+
+        return np.full((x.shape[0], 1, 3), 1 / 3)
+
+
+def test_a_swapped_in_sequence_predictor_continues_from_the_old_window() -> None:
+    import numpy as np
+
+    from flashmm_engine.strategy.prediction import ModelPredictor
+
+    def predictor() -> ModelPredictor:
+        return ModelPredictor(UniformModel(), "v", ["1s"], (3, 2), 0.25, measure_time=False)
+
+    old, cold, warm = predictor(), predictor(), predictor()
+    rows = [np.array([i, i], dtype=np.float32) for i in range(3)]
+    assert [old.predict(r, 200, i) is None for i, r in enumerate(rows)] == [True, True, False]
+    warm.continue_from(old)
+    assert warm.predict(rows[0], 200, 3) is not None  # a full window at once
+    assert cold.predict(rows[0], 200, 3) is None  # without it: the window refills first
