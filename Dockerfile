@@ -15,7 +15,8 @@ RUN pip install --no-cache-dir --index-url https://download.pytorch.org/whl/cpu 
 COPY pyproject.toml README.md ./
 COPY flashmm_engine ./flashmm_engine
 COPY flashmm_dagster ./flashmm_dagster
-RUN pip install --no-cache-dir . && mkdir -p "$DAGSTER_HOME" && chown -R flashmm /var/lib/flashmm
+RUN pip install --no-cache-dir . && python -m flashmm_engine.features.warm_up \
+    && mkdir -p "$DAGSTER_HOME" && chown -R flashmm /var/lib/flashmm
 COPY dagster.yaml workspace.yaml ./
 COPY deploy ./deploy
 

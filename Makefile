@@ -12,7 +12,7 @@ export DAGSTER_HOME ?= $(CURDIR)/var/dagster_home
 # `make` targets keep their state in the checkout; a plain `flashmm` uses the user data directory
 export FLASHMM_HOME ?= $(CURDIR)/var
 
-.PHONY: install services lint typecheck pytest test run bench clean
+.PHONY: install services lint typecheck pytest test run start stop watch bench clean
 
 install: $(STAMP)
 
@@ -25,6 +25,8 @@ $(STAMP): pyproject.toml
 		--index-url $(TORCH_CPU_INDEX) torch==$(TORCH_VERSION) \
 		|| $(BIN)/python -m pip install --quiet torch==$(TORCH_VERSION)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# numba compiles the feature kernel once and caches it beside the source
+	$(BIN)/python -m flashmm_engine.features.warm_up
 	@touch $@
 
 services:
@@ -45,6 +47,15 @@ pytest: install services
 test: lint typecheck pytest
 
 run: install
+	@scripts/run.sh
+
+start: install
+	@scripts/run.sh --detach
+
+stop:
+	@scripts/stop.sh
+
+watch: install
 	$(BIN)/flashmm replay watch tests/fixtures/binance/spot_ethusdt_slice.raw.gz --speed 1
 
 clean:

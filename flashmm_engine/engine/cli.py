@@ -7,6 +7,7 @@ import io
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -67,6 +68,7 @@ def run(config: Path | None, markets: str | None) -> None:
     from flashmm_engine.engine.runtime import EngineRuntime
 
     runtime = EngineRuntime(settings, parse_markets(markets, settings))
+    prepare_before_loop(settings)
     asyncio.run(_run(runtime))
     # Orders are cancelled, the ledger is flushed and closed: skip the interpreter's teardown (garbage
     # collecting every module takes seconds on a loaded machine) so SIGTERM-to-exit stays within budget.
@@ -74,6 +76,20 @@ def run(config: Path | None, markets: str | None) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
+
+
+def prepare_before_loop(settings: Settings) -> None:
+    """Slow one-time work, done before the event loop starts: on the loop it would stall the control API
+    and the first cycles for as long as it takes. Compiling the feature kernel (after a fresh checkout, when
+    numba has no cached machine code), and importing torch when a model will be served (seconds)."""
+    from flashmm_engine.features.warm_up import warm_up
+
+    log.info("feature kernel ready in %.1f s", warm_up())
+    if settings.engine.model_name is not None:
+        started = time.perf_counter()
+        import torch  # noqa: F401 - imported here so that loading a model on the loop does not
+
+        log.info("torch imported in %.1f s", time.perf_counter() - started)
 
 
 async def _run(runtime: EngineRuntime) -> None:

@@ -25,6 +25,7 @@ from redis.exceptions import RedisError
 from flashmm_engine.engine.market_snapshot import market_snapshot
 from flashmm_engine.service.backoff import Backoff
 from flashmm_engine.telemetry.redact import redact_url
+from flashmm_engine.telemetry.status import RedisStatus
 
 if TYPE_CHECKING:
     from flashmm_engine.engine.market_task import MarketRunner
@@ -119,12 +120,12 @@ class HotStatePublisher:
             await self._redis.aclose()
             self._redis = None
 
-    def status(self) -> dict[str, object]:
-        return {
-            "degraded": self.degraded,
-            "degraded_since_ns": self.degraded_since_ns,
-            "writes": self.writes,
-            "write_failures": self.write_failures,
-            "reconnects": self.reconnects,
-            "last_error": self.last_error,
-        }
+    def status(self) -> RedisStatus:
+        return RedisStatus(
+            self.degraded,
+            self.degraded_since_ns,
+            self.writes,
+            self.write_failures,
+            self.reconnects,
+            self.last_error,
+        )

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from flashmm_engine.marketdata.recorder import RawRecorder
 from flashmm_engine.marketdata.spec import InstrumentSpec
+from flashmm_engine.telemetry.status import RecordingStatus
 from flashmm_engine.types import MarketSpec
 
 log = logging.getLogger(__name__)
@@ -102,11 +103,11 @@ class EngineRecorder:
                 self.write_failures += 1
                 log.error("closing raw segment of %s: %s", recorder.prefix, exc)
 
-    def status(self) -> dict[str, object]:
-        return {
-            "directory": str(self.directory),
-            "lines": self.lines,
-            "segments": [str(p) for p in self.segments],
-            "write_failures": self.write_failures,
-            "unknown_market": self.unknown_market,
-        }
+    def status(self) -> RecordingStatus:
+        return RecordingStatus(
+            str(self.directory),
+            self.lines,
+            tuple(str(p) for p in self.segments),
+            self.write_failures,
+            self.unknown_market,
+        )

@@ -148,6 +148,7 @@ class EngineRuntime:
             model=model,
             model_age_s=model_age_s(model, now),
             markets=tuple(market_status(r, now, latency) for r in self.runners),
+            telemetry=self.telemetry.status(),
         )
 
     async def _load_model(self) -> LoadedModel | None:

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from flashmm_engine.engine.reload.types import ModelStatus
+from flashmm_engine.telemetry.status import TelemetryStatus
 from flashmm_engine.types import NOTIONAL_SCALE, NS_PER_S, MarketSpec, Side, TradingState
 
 if TYPE_CHECKING:
@@ -105,6 +106,8 @@ class EngineStatus:
     model_age_s: float | None
     """Since the served model was swapped in (None: no model)."""
     markets: tuple[MarketStatus, ...] = field(default=())
+    telemetry: TelemetryStatus | None = None
+    """Redis hot state (the `degraded` flag), InfluxDB, Sentry and raw recording (`engine/telemetry.py`)."""
 
     @property
     def ready(self) -> bool:

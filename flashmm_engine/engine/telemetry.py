@@ -8,17 +8,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flashmm_engine import __version__
 from flashmm_engine.config.settings import Settings
 from flashmm_engine.engine.hot_state import HotStatePublisher
-from flashmm_engine.engine.market_snapshot import cycle_figures, market_snapshot
 from flashmm_engine.engine.recording import EngineRecorder
 from flashmm_engine.service.tasks import TaskTracker
 from flashmm_engine.telemetry.influx import InfluxWriter
 from flashmm_engine.telemetry.redact import SecretScrubber, secret_values
 from flashmm_engine.telemetry.sentry import SentryReporter
+from flashmm_engine.telemetry.status import TelemetryStatus
 
 if TYPE_CHECKING:
     from flashmm_engine.engine.market_task import MarketRunner
@@ -96,22 +96,11 @@ class EngineTelemetry:
         if self.recorder is not None:
             self.recorder.close()
 
-    def engine_status(self) -> dict[str, Any]:
-        """Per market: the core's status, the hot-state parts and cycle figures; then this `status()`.
-
-        Stands in for the status snapshot until `engine/status.py` (control API) exists; every value is a
-        name, a counter, ticks, lots or notional units."""
-        markets = {
-            r.market: {**r.core.status(), **market_snapshot(r), "cycle": cycle_figures(r)}
-            for r in self.runners
-        }
-        return {"markets": markets, "telemetry": self.status()}
-
-    def status(self) -> dict[str, Any]:
-        return {
-            "degraded": self.degraded,
-            "redis": self.hot_state.status() if self.hot_state is not None else None,
-            "influx": self.influx.status() if self.influx is not None else None,
-            "sentry": self.sentry.status() if self.sentry is not None else None,
-            "recording": self.recorder.status() if self.recorder is not None else None,
-        }
+    def status(self) -> TelemetryStatus:
+        return TelemetryStatus(
+            self.degraded,
+            self.hot_state.status() if self.hot_state is not None else None,
+            self.influx.status() if self.influx is not None else None,
+            self.sentry.status() if self.sentry is not None else None,
+            self.recorder.status() if self.recorder is not None else None,
+        )

@@ -450,15 +450,15 @@ def apply_until(
         if kinds[i] == TRADE and cursor[SKIP] != TRADE_SEEN:
             cursor[AT] = i
             return AT_TRADE
-        cursor[SKIP] = 0
         row = fields[i]
         status = on_event(
             ints, floats, book, mids, mids_r2, refs, refs_r2, trades, ofi, kinds[i], stamps[i],
             row[0], row[1], row[2], row[3], level_prices, level_sizes,
         )  # fmt: skip
-        if status > BOOK_ERROR:
+        if status > BOOK_ERROR:  # retried after growth: a trade already shown stays shown
             cursor[AT] = i
             return status
+        cursor[SKIP] = 0
         i += 1
         if status == BOOK_ERROR:
             cursor[AT] = i

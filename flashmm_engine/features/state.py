@@ -120,6 +120,7 @@ class FeatureState:
                 self.kernel, status, int(columns.ts[cursor[kernel.AT]]), self.bad_input.record
             ):
                 cursor[kernel.AT] += 1  # refused: the event is done
+                cursor[kernel.SKIP] = 0
 
     def _record(self, kind: str, detail: str) -> None:
         self.bad_input.record(kind, detail)

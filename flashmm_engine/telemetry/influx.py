@@ -15,12 +15,13 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
 from flashmm_engine.engine.market_snapshot import cycle_figures, position, prediction
 from flashmm_engine.telemetry.redact import SecretScrubber, redact_url
+from flashmm_engine.telemetry.status import InfluxStatus
 
 if TYPE_CHECKING:
     from influxdb_client.client.influxdb_client import InfluxDBClient
@@ -160,15 +161,15 @@ class InfluxWriter:
             await asyncio.get_running_loop().run_in_executor(self._executor, client.close)
         self._executor.shutdown(wait=False)
 
-    def status(self) -> dict[str, Any]:
-        return {
-            "queued": len(self.queue),
-            "points_written": self.points_written,
-            "dropped_points": self.dropped_points,
-            "writes": self.writes,
-            "write_failures": self.write_failures,
-            "last_error": self.last_error,
-        }
+    def status(self) -> InfluxStatus:
+        return InfluxStatus(
+            len(self.queue),
+            self.points_written,
+            self.dropped_points,
+            self.writes,
+            self.write_failures,
+            self.last_error,
+        )
 
 
 def _short(exc: BaseException) -> str:

@@ -23,6 +23,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from flashmm_engine.engine.status import EngineStatus, MarketStatus
+from flashmm_engine.telemetry.telemetry_metrics import telemetry_metrics
 from flashmm_engine.types import TradingState
 
 PREFIX = "flashmm"
@@ -111,6 +112,7 @@ class StatusCollector(Collector):
         yield from _engine_metrics(status)
         yield from _market_counters(status.markets)
         yield from _market_gauges(status.markets)
+        yield from telemetry_metrics(PREFIX, status.telemetry)
 
 
 def _counter(name: str, doc: str, labels: list[str] | None = None) -> CounterMetricFamily:

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from flashmm_engine.telemetry.redact import SecretScrubber, redact_url
+from flashmm_engine.telemetry.status import SentryStatus
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +77,5 @@ class SentryReporter:
         client.flush(timeout=SHUTDOWN_FLUSH_S)
         client.close(timeout=SHUTDOWN_FLUSH_S)
 
-    def status(self) -> dict[str, object]:
-        return {
-            "host": self.dsn_host,
-            "events_sent": self.events_sent,
-        }
+    def status(self) -> SentryStatus:
+        return SentryStatus(self.dsn_host, self.events_sent, self.breadcrumbs)

@@ -3,16 +3,17 @@ password), and the engine driven through errors and refusals against real server
 (a reject storm halts the market), malformed venue frames injected on the wire, an InfluxDB that is down
 (failed writes), and a production model whose artifact path is bad (refused by hot reload at start). No
 secret appears in the captured logs (at DEBUG), in the envelopes a loopback Sentry stand-in received, in
-the status snapshot's JSON, or in any Redis key or value (hot state and the model stream alike)."""
+the control API's /status JSON (and /metrics), or in any Redis key or value (hot state and the model
+stream alike)."""
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import logging
 from pathlib import Path
 
+import aiohttp
 import orjson
 import pytest
 import redis
@@ -97,7 +98,7 @@ async def test_no_secret_leaks_through_errors_and_refusals(
                         database=DatabaseSettings(url=SecretStr(registry_url)),
                         sim=SimSettings(api_keys={"mm": SecretStr(SIM_KEY)}),
                         sei=SeiSettings(mnemonic=SecretStr(MNEMONIC)),
-                        control=ControlSettings(token=SecretStr(CONTROL_TOKEN)),
+                        control=ControlSettings(port=0, token=SecretStr(CONTROL_TOKEN)),
                         redis=RedisSettings(url=SecretStr(redis_url)),
                         telemetry=TelemetrySettings(
                             sentry_dsn=SecretStr(dsn),
@@ -126,8 +127,7 @@ async def test_no_secret_leaks_through_errors_and_refusals(
                         WAIT_S,
                         "halt, injected frames, failed writes and hot-state writes",
                     )
-                    model = dataclasses.asdict(runtime.model_status())
-                    status_json = orjson.dumps({**tele.engine_status(), "model": model})
+                    status_json, metrics_text = await control_pages(runtime)
                     stop.set()
                     await task
             sentry = tele.sentry
@@ -137,6 +137,8 @@ async def test_no_secret_leaks_through_errors_and_refusals(
         client.close()
     finally:
         redis_server.stop()
+    status = orjson.loads(status_json)
+    model = status["model"]
     events = ingest.events()
     bad = runner.link.client.bad_input.total  # type: ignore[attr-defined]
     print(
@@ -148,11 +150,29 @@ async def test_no_secret_leaks_through_errors_and_refusals(
     assert events and any("refused" in str(e) for e in events), "the refusal reached Sentry"
     assert any("InfluxDB write failed" in str(e) for e in events), "the write failure reached Sentry"
     assert model["refusals"] == 1 and model["version"] is None, "the bad model was refused, none serves"
-    assert b"halted" in status_json and stored, "the status and Redis hold the engine's state"
+    assert status["markets"][0]["state"] == "halted" and status["telemetry"]["redis"]["writes"] >= 3
+    assert status["telemetry"]["influx"]["write_failures"] >= 2 and stored
     assert leaks(caplog.text, secrets) == [], "a secret in the logs"
     assert leaks(b"".join(ingest.bodies), secrets) == [], "a secret in a Sentry envelope"
     assert leaks(status_json, secrets) == [], "a secret in the status JSON"
+    assert leaks(metrics_text, secrets) == [], "a secret in /metrics"
     assert leaks(stored, secrets) == [], "a secret in Redis"
+
+
+async def control_pages(runtime: EngineRuntime) -> tuple[bytes, bytes]:
+    """GET /status and /metrics from the engine's control API; a POST with a wrong token is refused."""
+    assert runtime.control is not None
+    base = f"http://127.0.0.1:{runtime.control.port}"
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{base}/status") as response:
+            assert response.status == 200
+            status = await response.read()
+        async with session.get(f"{base}/metrics") as response:
+            metrics = await response.read()
+        headers = {"Authorization": f"Bearer {CONTROL_TOKEN}x"}
+        async with session.post(f"{base}/pause", headers=headers) as response:
+            assert response.status == 401
+    return status, metrics
 
 
 def redis_value(client: redis.Redis, key: bytes) -> bytes:

@@ -10,9 +10,11 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import orjson
 import redis
+from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
 from flashmm_engine.config.engine import EngineSettings
@@ -31,6 +33,21 @@ PARTS = ("top", "position", "quotes", "model", "prediction", "state")
 TTL_S = 2.0
 WAIT_S = 60.0
 CYCLES_WHILE_DOWN = 10
+
+
+def scraped(runtime: EngineRuntime, name: str) -> float:
+    """One sample of the engine's /metrics exposition, parsed by prometheus-client's own parser."""
+    text = runtime.metrics.exposition().decode()
+    for family in text_string_to_metric_families(text):
+        if family.name == name:
+            (sample,) = [s for s in family.samples if not s.name.endswith("_created")]
+            return float(sample.value)
+    raise AssertionError(f"{name} not in /metrics")
+
+
+def hot_value(client: redis.Redis, part: str) -> Any:
+    raw = client.get(hot_key("e1", MARKET, part))
+    return None if raw is None else orjson.loads(raw)  # type: ignore[arg-type]
 
 
 def keys_present(client: redis.Redis) -> bool:
@@ -65,15 +82,15 @@ async def test_redis_restart_mid_run_degrades_then_recovers_and_keys_come_back(t
             assert hot is not None
             (runner,) = runtime.runners
             await wait_until(
-                lambda: keys_present(client) and runner.core.working_orders() != (), WAIT_S, "hot keys"
+                lambda: keys_present(client) and bool(hot_value(client, "quotes")), WAIT_S, "hot keys"
             )
             ttl_ms = client.pttl(hot_key("e1", MARKET, "state"))
-            state = orjson.loads(client.get(hot_key("e1", MARKET, "state")))  # type: ignore[arg-type]
-            top = orjson.loads(client.get(hot_key("e1", MARKET, "top")))  # type: ignore[arg-type]
+            state, top = hot_value(client, "state"), hot_value(client, "top")
 
             server.stop()
             await wait_until(lambda: hot.degraded, WAIT_S, "the degraded flag")
-            assert runtime.telemetry.status()["degraded"] is True
+            assert runtime.status_snapshot().to_json()["telemetry"]["degraded"] is True
+            assert scraped(runtime, "flashmm_degraded") == 1
             cycles_at_outage = runner.stats.cycles
             await wait_until(
                 lambda: runner.stats.cycles >= cycles_at_outage + CYCLES_WHILE_DOWN, WAIT_S, "cycles"
@@ -83,7 +100,11 @@ async def test_redis_restart_mid_run_degrades_then_recovers_and_keys_come_back(t
             server.start()  # same port, empty: every key must be written again
             await wait_until(lambda: not hot.degraded, WAIT_S, "recovery from the outage")
             await wait_until(lambda: keys_present(client), WAIT_S, "the keys after the restart")
-            status = runtime.telemetry.status()
+            status = runtime.status_snapshot().to_json()["telemetry"]
+            degraded_after, reconnects = (
+                scraped(runtime, "flashmm_degraded"),
+                scraped(runtime, "flashmm_redis_reconnects"),
+            )
             stop.set()
             await task
         assert not task.exception() and not runtime.tasks.failures and not runtime.telemetry.tasks.failures
@@ -96,6 +117,7 @@ async def test_redis_restart_mid_run_degrades_then_recovers_and_keys_come_back(t
         assert top["bid"] < top["ask"]
         assert failures_during >= 1 and hot.reconnects == 1
         assert status["degraded"] is False and status["redis"]["reconnects"] == 1
+        assert degraded_after == 0 and reconnects == 1, "/metrics shows the same"
         # the engine stopped writing: its state expires instead of looking current
         await wait_until(lambda: not client.exists(hot_key("e1", MARKET, "state")), WAIT_S, "expiry")
     finally:

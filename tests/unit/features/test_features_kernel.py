@@ -8,12 +8,12 @@ import pytest
 from numpy.typing import NDArray
 
 from flashmm_engine.features.batch import FeatureRun, compute_features, compute_features_tables
-from flashmm_engine.features.event_columns import EventColumns, from_tables
+from flashmm_engine.features.event_columns import EventColumns, from_events, from_tables
 from flashmm_engine.features.layout import MAX_BOOK_SPAN, MIN_HISTORY, TRADE_STARTS, TRADE_SUMS
 from flashmm_engine.features.spec import FeatureSpec
-from flashmm_engine.features.state import FeatureState
+from flashmm_engine.features.state import ColumnStream, FeatureState
 from flashmm_engine.marketdata.normalize import NormalizedTables, iter_events
-from flashmm_engine.types import NS_PER_MS, BookDelta, BookSnapshot, Side, Trade
+from flashmm_engine.types import NS_PER_MS, BookDelta, BookSnapshot, MarketEvent, Side, Trade
 
 MARKET = "test:X"
 
@@ -90,3 +90,26 @@ def test_a_run_fed_in_chunks_equals_one_call(usdm_tables: NormalizedTables) -> N
 
 def _levels(columns: EventColumns) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     return columns.level_prices, columns.level_sizes
+
+
+def test_applying_columns_shows_each_trade_once_across_growth() -> None:
+    """Trades that make the ring grow are retried inside the kernel; the caller still sees each one once,
+    before it is applied, and the state ends as the per-event path leaves it."""
+    spec = FeatureSpec()
+    events: list[MarketEvent] = [BookSnapshot(0, 0, MARKET, 1, ((1_000, 5),), ((1_001, 5),))]
+    count = 3 * MIN_HISTORY
+    for k in range(1, count + 1):
+        ts = k * NS_PER_MS // 4
+        events.append(Trade(ts, ts, MARKET, 1_000 + k % 2, 1 + k % 3, Side.BUY if k % 2 else Side.SELL, k))
+    stream = ColumnStream(from_events(events, MARKET, None))
+    columns_state, seen = FeatureState(spec, MARKET), []
+    half = events[len(events) // 2].ts_local
+    for until in (half, events[-1].ts_local):
+        columns_state.apply_columns(stream, until, lambda k: seen.append((k, columns_state.mid_x2)))
+    per_event = FeatureState(spec, MARKET)
+    for event in events:
+        per_event.on_event(event)
+    assert [k for k, _ in seen] == list(range(count))
+    assert all(mid == 2_001 for _, mid in seen)
+    now = events[-1].ts_local
+    assert np.array_equal(columns_state.sample(now), per_event.sample(now))

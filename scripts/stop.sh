@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# `make stop`: stop a FlashMM started with `make start` and wait until supervisord and every process it ran
+# are gone (supervisorctl shutdown alone returns before they have stopped).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PIDFILE=var/supervisord.pid
+STOP_WAIT_S=90
+if ! .venv/bin/supervisorctl -c deploy/supervisord.conf pid >/dev/null 2>&1; then
+  echo "stop: FlashMM is not running"
+  exit 0
+fi
+pid=$(cat "$PIDFILE")
+.venv/bin/supervisorctl -c deploy/supervisord.conf shutdown >/dev/null
+for _ in $(seq "$STOP_WAIT_S"); do
+  kill -0 "$pid" 2>/dev/null || { echo "stop: FlashMM stopped"; exit 0; }
+  sleep 1
+done
+echo "stop: supervisord ($pid) still runs after ${STOP_WAIT_S} s; see var/log/supervisord.log" >&2
+exit 1
