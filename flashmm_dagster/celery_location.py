@@ -1,12 +1,14 @@
 """The ingest job on the celery executor (dagster-celery, Redis broker): each step is a celery task that
 any worker started with `dagster-celery worker start -A dagster_celery.app -y <config>` can run.
 
-The broker and backend come from `FLASHMM_DAGSTER_CELERY_BROKER` / `FLASHMM_DAGSTER_CELERY_BACKEND` (default
-the local Redis, db 0) or from the run config's `execution.config`. The job is loadable by reference
+The broker and backend are the run config's `execution.config` (`celery_run_config()` builds it from
+`FLASHMM_DAGSTER_CELERY_BROKER` / `FLASHMM_DAGSTER_CELERY_BACKEND`, default the local Redis db 0), read when
+the run launches, not when the module is imported. The job is loadable by reference
 (`flashmm_dagster.celery_location:ingest_on_celery`), as celery workers need.
 """
 
 import os
+from typing import Any
 
 import dagster as dg
 from dagster_celery import celery_executor
@@ -24,12 +26,7 @@ celery_defs = dg.Definitions(
             "ingest_on_celery",
             selection=dg.AssetSelection.assets("raw_segments", "market_events"),
             partitions_def=hour_market_partitions,
-            executor_def=celery_executor.configured(
-                {
-                    "broker": os.environ.get("FLASHMM_DAGSTER_CELERY_BROKER", DEFAULT_BROKER),
-                    "backend": os.environ.get("FLASHMM_DAGSTER_CELERY_BACKEND", DEFAULT_BROKER),
-                }
-            ),
+            executor_def=celery_executor,
         )
     ],
     resources={"flashmm": FlashmmResource()},
@@ -38,3 +35,9 @@ celery_defs = dg.Definitions(
 
 def ingest_on_celery() -> dg.JobDefinition:
     return celery_defs.resolve_job_def("ingest_on_celery")
+
+
+def celery_run_config() -> dict[str, Any]:
+    broker = os.environ.get("FLASHMM_DAGSTER_CELERY_BROKER", DEFAULT_BROKER)
+    backend = os.environ.get("FLASHMM_DAGSTER_CELERY_BACKEND", broker)
+    return {"execution": {"config": {"broker": broker, "backend": backend}}}

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from celery import Celery
 
-from flashmm_dagster.celery_location import ingest_on_celery
+from flashmm_dagster.celery_location import celery_run_config, ingest_on_celery
 from flashmm_dagster.partitions import partition_key
 
 PING_ATTEMPTS = 60
@@ -81,7 +81,10 @@ def test_steps_run_on_a_celery_worker(worker: subprocess.Popen[bytes], celery_en
     key = partition_key("2024-08-08-23:00", "binance-spot-ethusdt")
     with dg.DagsterInstance.get() as instance:
         result = dg.execute_job(
-            dg.reconstructable(ingest_on_celery), instance=instance, tags={"dagster/partition": str(key)}
+            dg.reconstructable(ingest_on_celery),
+            instance=instance,
+            run_config=celery_run_config(),
+            tags={"dagster/partition": str(key)},
         )
         failures = [e.message for e in result.all_events if e.is_failure]
         assert result.success, failures
