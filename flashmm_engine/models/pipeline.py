@@ -155,7 +155,7 @@ def train_dataset(
     names = spec.names()
     inputs = None
     if shuffle_labels_seed is not None:
-        # the inputs a real candidate would read (selection on permuted labels finds none), then garbage labels
+        # the inputs a real candidate reads (selection on permuted labels finds none), then permuted labels
         inputs = choose_inputs(split.train, names, settings, embargo_ns, spec.tick_ns)
         split = shuffled_training_labels(split, shuffle_labels_seed)
     fitted = fit_candidate(
