@@ -24,7 +24,8 @@ def main() -> None:
     stem = args.capture.name.split(".")[0]
     for k in range(args.hours):
         shift = (k - (start_hour % 24)) * NS_PER_HOUR  # hour k of the capture's UTC day
-        shifted = [b"%d %s" % (int(stamp) + shift, raw) for stamp, raw in (line.split(b" ", 1) for line in lines)]
+        pairs = (line.split(b" ", 1) for line in lines)
+        shifted = [b"%d %s" % (int(stamp) + shift, raw) for stamp, raw in pairs]
         (args.out_dir / f"{stem}_h{k:02d}.raw.gz").write_bytes(gzip.compress(b"\n".join(shifted) + b"\n", 6))
 
 
