@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "replay verify-book": "flashmm_engine.venues.binance.replay_cli:verify_book",
     "replay watch": "flashmm_engine.venues.binance.replay_cli:watch",
     "bench feed": "flashmm_engine.venues.bench_cli:bench_feed",
+    "bench pipeline": "flashmm_engine.bench.cli:pipeline",
     "model train": "flashmm_engine.models.cli:train",
     "model evaluate": "flashmm_engine.models.cli:evaluate",
     "model crossval": "flashmm_engine.models.cli:crossval",
@@ -32,6 +33,13 @@ COMMANDS: dict[str, str] = {
     "venue sei-stub": "flashmm_engine.venues.sei.stub.cli:sei_stub",
     "engine run": "flashmm_engine.engine.cli:run",
     "bench engine": "flashmm_engine.engine.cli:bench_engine",
+    "status": "flashmm_engine.control.cli:status",
+    "pause": "flashmm_engine.control.cli:pause",
+    "resume": "flashmm_engine.control.cli:resume",
+    "halt": "flashmm_engine.control.cli:halt",
+    "flatten": "flashmm_engine.control.cli:flatten",
+    "cancel-all": "flashmm_engine.control.cli:cancel_all",
+    "chaos sim": "flashmm_engine.chaos.cli:sim",
 }
 
 GROUP_HELP = {
@@ -40,6 +48,7 @@ GROUP_HELP = {
     "venue": "Run a venue process (local simulated exchange, Sei stub node).",
     "model": "Train, evaluate and manage models.",
     "engine": "The live quoting engine.",
+    "chaos": "Seeded fault simulation of engine, venue and ledger.",
 }
 
 
@@ -105,9 +114,12 @@ def _usage_message(exc: click.ClickException) -> str:
 
 
 def _fail(message: str, code: int, debug: bool) -> None:
+    """Secret settings are masked in the message and the traceback (config/scrub.py)."""
+    from flashmm_engine.config.scrub import scrub
+
     if debug:
-        traceback.print_exc()
-    click.echo(f"flashmm: {_one_line(message)}", err=True)
+        click.echo(scrub(traceback.format_exc()), err=True, nl=False)
+    click.echo(f"flashmm: {scrub(_one_line(message))}", err=True)
     sys.exit(code)
 
 

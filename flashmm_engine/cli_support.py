@@ -12,6 +12,7 @@ from typing import Any
 import click
 import orjson
 
+from flashmm_engine.config.scrub import register_settings, scrub_log_handlers
 from flashmm_engine.config.settings import Settings, load_settings
 from flashmm_engine.errors import CommandFailed
 from flashmm_engine.telemetry.logs import configure_logging
@@ -48,6 +49,8 @@ def start_command() -> Settings:
     """Load and validate settings (a bad one ends the command with one line), then set up logging."""
     settings = load_settings()
     configure_logging(settings.telemetry.log_level, settings.telemetry.log_json)
+    register_settings(settings)
+    scrub_log_handlers()
     log.debug(
         "data home %s, SQL store %s, redis %s",
         settings.data_home,

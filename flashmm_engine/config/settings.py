@@ -26,6 +26,7 @@ from flashmm_engine.config.home import (
 from flashmm_engine.config.marketdata import BinanceSettings, RecorderSettings
 from flashmm_engine.config.models import ModelSettings
 from flashmm_engine.config.pipeline import PipelineSettings
+from flashmm_engine.config.reload import ReloadSettings
 from flashmm_engine.config.sei import SeiSettings
 from flashmm_engine.config.services import DatabaseSettings, RedisSettings, TelemetrySettings
 from flashmm_engine.config.sim import SimSettings
@@ -61,6 +62,7 @@ class Settings(BaseSettings):
     binance: BinanceSettings = Field(default_factory=BinanceSettings)
     recorder: RecorderSettings = Field(default_factory=RecorderSettings)
     models: ModelSettings = Field(default_factory=ModelSettings)
+    reload: ReloadSettings = Field(default_factory=ReloadSettings)
     sei: SeiSettings = Field(default_factory=SeiSettings)
     sim: SimSettings = Field(default_factory=SimSettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import os
 import sys
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from flashmm_engine.cli_support import emit, start_command
+from flashmm_engine.config.secret_files import SecretFileError, read_secret_file
 from flashmm_engine.config.settings import Settings
 from flashmm_engine.errors import InputError
 from flashmm_engine.telemetry.logs import configure_logging
@@ -23,14 +25,16 @@ log = logging.getLogger(__name__)
 
 
 def settings_from(config: Path | None) -> Settings:
-    """Settings from the environment, with FLASHMM_* lines of an env file filling what it does not set."""
+    """Settings from the environment, with FLASHMM_* lines of an env file filling what it does not set.
+    The file may hold API keys: like a key file, it is refused when others may access it."""
     if config is not None:
         from dotenv import dotenv_values
 
         try:
-            values = dotenv_values(config)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"--config {config}: unreadable ({exc})") from None
+            text = read_secret_file(config, "--config file").get_secret_value()
+        except SecretFileError as exc:
+            raise InputError(str(exc)) from None
+        values = dotenv_values(stream=io.StringIO(text))
         foreign = sorted(k for k in values if not k.startswith("FLASHMM_"))
         if foreign:
             raise InputError(f"--config {config}: expected only FLASHMM_* settings, found {foreign}")
@@ -87,10 +91,11 @@ async def _run(runtime: EngineRuntime) -> None:
 @click.option(
     "--feed-rate", type=click.IntRange(1, 1_000_000), default=20_000, help="Book messages/s in total."
 )
-def bench_engine(n_markets: int, seconds: float, hz: float, feed_rate: int) -> None:
+@click.option("--shadow", is_flag=True, help="Also run a shadow challenger (a second model, never traded).")
+def bench_engine(n_markets: int, seconds: float, hz: float, feed_rate: int, shadow: bool) -> None:
     """Benchmark the runtime against the sim venue with a real TorchScript model; prints one JSON object."""
     configure_logging("WARNING")
     from flashmm_engine.engine.bench import run_bench
 
-    result = asyncio.run(run_bench(n_markets, seconds, hz, feed_rate))
+    result = asyncio.run(run_bench(n_markets, seconds, hz, feed_rate, shadow))
     emit(result)

@@ -19,6 +19,7 @@ import time
 
 from flashmm_engine.engine.links import AccountView
 from flashmm_engine.engine.market_task import AppliedState, MarketRunner
+from flashmm_engine.ledger.store import Holdings
 from flashmm_engine.types import CancelRequest, QuoteBatch
 from flashmm_engine.venues.base import VenueError
 
@@ -82,7 +83,7 @@ async def reconcile_at_start(runner: MarketRunner) -> None:
         raise ReconcileFailed(problem)
     held = runner.holdings
     assert held is not None
-    runner.core.sync_inventory(held.book.trading_position, held.cash - held.opening_cash)
+    runner.core.sync_inventory(*synced_inventory(held))
     runner.record("reconciled", phase="start", position=held.book.position, cash=held.cash, fills=held.fills)
     log.info(
         "%s: reconciled at start (position %d lots, %d fills in the ledger)",
@@ -110,7 +111,7 @@ async def cancel_our_open_orders(runner: MarketRunner, deadline: float) -> int:
                 runner.journal.ledger.known_orders, [o.client_id for o in fresh]
             )
             for order in fresh:
-                kind = "stale_order_cancelled" if order.client_id in known else "orphan_order_cancelled"
+                kind = cancel_kind(order.client_id, known)
                 runner.record(
                     kind, client_id=order.client_id, side=order.side.sign, price=order.price, size=order.size
                 )
@@ -127,7 +128,7 @@ async def compare(runner: MarketRunner, deadline: float | None = None) -> str | 
     if view.seq is None:
         held = runner.holdings
         assert held is not None
-        return _difference(view, AppliedState(runner.applied_seq, held.book.position, held.cash))
+        return difference(view, AppliedState(runner.applied_seq, held.book.position, held.cash))
     wait_until = time.monotonic() + APPLY_WAIT_S if deadline is None else deadline
     while runner.applied_seq < view.seq:
         if not runner.consuming:
@@ -140,10 +141,21 @@ async def compare(runner: MarketRunner, deadline: float | None = None) -> str | 
     state = runner.state_at(view.seq)
     if state is None:
         return None if runner.applied_seq > view.seq else f"no ledger state at event {view.seq}"
-    return _difference(view, state)
+    return difference(view, state)
 
 
-def _difference(view: AccountView, state: AppliedState) -> str | None:
+def synced_inventory(held: Holdings) -> tuple[int, int]:
+    """The core's inventory from the ledger: lots traded since the opening balance, and cash likewise."""
+    return held.book.trading_position, held.cash - held.opening_cash
+
+
+def cancel_kind(client_id: str, known: set[str]) -> str:
+    """How an open order of ours found at start is recorded: one the ledger never saw is an orphan."""
+    return "stale_order_cancelled" if client_id in known else "orphan_order_cancelled"
+
+
+def difference(view: AccountView, state: AppliedState) -> str | None:
+    """What differs between the venue's account and the ledger's state as of the same event (None: agree)."""
     problems = []
     if view.position != state.position:
         problems.append(f"position: venue {view.position} lots, ledger {state.position}")

@@ -21,6 +21,7 @@ async def test_no_secret_in_logs(stub: StubNode, tmp_path: Path, caplog: pytest.
     caplog.set_level(logging.DEBUG)
     key_file = tmp_path / "sei.key"
     key_file.write_text(MNEMONIC)
+    key_file.chmod(0o600)
     settings = venue_settings(stub, private_key=None, key_file=key_file)
     wallet = wallet_from_secret(load_key_secret(settings), "sei")
     private_hex = wallet.signer().private_key_hex

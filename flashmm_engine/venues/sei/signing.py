@@ -19,6 +19,7 @@ from cosmpy.protos.cosmos.base.v1beta1.coin_pb2 import Coin as ProtoCoin
 from cosmpy.protos.cosmwasm.wasm.v1.tx_pb2 import MsgExecuteContract
 from pydantic import SecretStr
 
+from flashmm_engine.config.secret_files import SecretFileError, read_secret_file
 from flashmm_engine.config.sei import SeiSettings
 from flashmm_engine.venues.sei.codec import ExecuteCall
 
@@ -56,10 +57,11 @@ def load_key_secret(settings: SeiSettings) -> SecretStr:
 
 
 def _read_key_file(path: Path) -> SecretStr:
+    """Refused when group or others may access it, as ssh refuses an unprotected private key."""
     try:
-        return SecretStr(path.read_text().strip())
-    except OSError as exc:
-        raise SeiKeyError(f"cannot read key file {path}: {exc.strerror}") from None
+        return read_secret_file(path, "key file")
+    except SecretFileError as exc:
+        raise SeiKeyError(str(exc)) from None
 
 
 def wallet_from_secret(secret: SecretStr, prefix: str) -> LocalWallet:

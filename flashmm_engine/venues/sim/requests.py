@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import math
 from typing import TYPE_CHECKING, Any
 
 from flashmm_engine.types import RejectReason
@@ -18,6 +20,8 @@ from flashmm_engine.venues.sim.protocol import (
 
 if TYPE_CHECKING:
     from flashmm_engine.venues.sim.server import Connection, SimVenueServer
+
+log = logging.getLogger(__name__)
 
 MAX_BATCH = 100
 
@@ -40,11 +44,28 @@ class RequestHandler:
             raise ProtocolError(f"unknown op {op!r}")
 
     def _auth(self, conn: Connection, msg: dict[str, Any]) -> None:
+        """The offered key is never logged nor echoed; failures are limited per peer (auth_limit.py)."""
+        limiter, peer = self.venue.auth_limiter, conn.peer
+        wait = limiter.retry_after(peer)
+        if wait is not None:
+            self.venue.bad_input.record("auth_rate_limited", f"authentication from {peer} refused unchecked")
+            detail = f"too many failed authentications; retry in {math.ceil(wait)} s"
+            conn.send({"type": "error", "reason": "rate_limited", "detail": detail})
+            return
         account = self.venue.account_for_key(require(msg, "key", str))
         if account is None:
-            self.venue.bad_input.record("unauthorized", "bad api key")  # the key itself is never logged
+            failures = limiter.failed(peer)
+            self.venue.bad_input.counts["unauthorized"] += 1
+            log.warning(
+                "sim venue: failed authentication from %s (%d of %d allowed in %.0f s)",
+                peer,
+                failures,
+                limiter.allowed,
+                limiter.window_s,
+            )
             conn.send({"type": "error", "reason": "unauthorized", "detail": "unknown API key"})
             return
+        limiter.succeeded(peer)
         conn.account = account
         spec = self.venue.spec
         last_seq = require_int(msg, "last_seq") if "last_seq" in msg else 0

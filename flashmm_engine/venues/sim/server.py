@@ -27,6 +27,7 @@ from flashmm_engine.config.sim import SimSettings
 from flashmm_engine.service.tasks import TaskTracker
 from flashmm_engine.telemetry.bad_input import BadInputCounter
 from flashmm_engine.types import MarketSpec, Reject, VenueEvent
+from flashmm_engine.venues.sim.auth_limit import AuthLimiter
 from flashmm_engine.venues.sim.drivers import MarketDriver
 from flashmm_engine.venues.sim.matching import Events, MatchingEngine
 from flashmm_engine.venues.sim.protocol import ProtocolError, encode_event, require
@@ -50,6 +51,12 @@ class Connection:
     subscribed: bool = False
     bad_input: BadInputCounter | None = None
     outbox: asyncio.Queue[bytes] = field(default_factory=lambda: asyncio.Queue(OUTBOX_MAX))
+
+    @property
+    def peer(self) -> str:
+        """The remote host (without port: reconnecting from a new port is the same peer)."""
+        address = getattr(self.ws, "remote_address", None)
+        return str(address[0]) if isinstance(address, tuple) and address else "unknown"
 
     def send(self, message: dict[str, Any]) -> None:
         try:
@@ -89,6 +96,7 @@ class SimVenueServer:
         self.bad_input = BadInputCounter(log)
         self.tasks = TaskTracker("sim-venue")
         self.requests = RequestHandler(self)
+        self.auth_limiter = AuthLimiter()
 
     async def run(self, stop: asyncio.Event, on_ready: Callable[[int], None]) -> None:
         async with serve(

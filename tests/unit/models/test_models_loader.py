@@ -90,3 +90,23 @@ def test_missing_or_incomplete_manifest_is_refused(exported: ExportReport) -> No
     (exported.model_dir / "manifest.json").unlink()
     with pytest.raises(ManifestError):
         load_model(exported.model_dir)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("feature_spec", None, "feature_spec in manifest is invalid"),  # was an AttributeError (fuzzing)
+        ("feature_spec", [1, 2], "feature_spec in manifest is invalid"),
+        ("input_shape", 8, "input_shape must be a list of positive integers"),
+        ("input_shape", ["8"], "input_shape must be a list of positive integers"),
+        ("horizons", "1s", "horizons must be a list of horizon names"),
+    ],
+)
+def test_malformed_manifest_fields_are_refused_with_a_reason(
+    exported: ExportReport, field: str, value: object, reason: str
+) -> None:
+    manifest = read_manifest(exported.model_dir)
+    manifest[field] = value
+    write_manifest(exported.model_dir, manifest)
+    with pytest.raises(ManifestError, match=reason):
+        load_model(exported.model_dir)

@@ -109,6 +109,7 @@ MNEMONIC = " ".join(["abandon"] * 11 + ["about"])  # the BIP-39 test vector
 def test_key_sources_and_errors_never_echo_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     key_file = tmp_path / "key"
     key_file.write_text(MNEMONIC + "\n")
+    key_file.chmod(0o600)
     from_file = wallet_from_secret(load_key_secret(SeiSettings(key_file=key_file)), "sei")
     from_setting = wallet_from_secret(load_key_secret(SeiSettings(mnemonic=SecretStr(MNEMONIC))), "sei")
     assert str(from_file.address()) == str(from_setting.address())
