@@ -19,7 +19,9 @@ from flashmm_dagster.definitions import ASSETS
 from flashmm_dagster.partitions import partition_key
 from flashmm_dagster.resources import FlashmmResource
 from flashmm_dagster.sensors import publish_production_model
-from flashmm_engine.pipeline.promotion import MODEL_STREAM, production_version
+from flashmm_engine.pipeline.promotion import production_version
+
+MODEL_STREAM = "flashmm:models"
 
 SPOT_SLICE = "spot_ethusdt_slice.raw.gz"
 HOURLY = ["raw_segments", "market_events", "features"]
