@@ -105,6 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, required=True, help="Folder of captures to ingest.")
     parser.add_argument("--worse", action="store_true", help="Train the candidate on shuffled labels.")
     parser.add_argument("--skip-hourly", action="store_true", help="Reuse the stored features.")
+    parser.add_argument("--hourly-only", action="store_true", help="Only ingest + features (a backfill).")
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         print(f"flashmm: --data {args.data}: not a folder", file=sys.stderr)
@@ -120,13 +121,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     name = settings.pipeline.model_name
     before = production_version(settings.database.resolved_url, name)
     hourly = [] if args.skip_hourly else run_hourly(instance, resource, hourly_ranges(keys))
-    lifecycle = run_lifecycle(instance, resource, args.worse)
+    lifecycle = (
+        {"success": True, "skipped": True}
+        if args.hourly_only
+        else run_lifecycle(instance, resource, args.worse)
+    )
     after = production_version(settings.database.resolved_url, name)
     print(json.dumps({
         "partitions": sorted(f"{h}|{m}" for h, m in keys),
         "unreadable": refused,
         "hourly_runs": hourly,
         "lifecycle": lifecycle,
+        "hourly_seconds": round(sum(r["seconds"] for r in hourly), 2),
+        "hourly_partitions": len(keys),
         "production_before": before.version if before else None,
         "production_after": after.version if after else None,
     }, indent=1, default=str))  # fmt: skip

@@ -12,7 +12,7 @@ from flashmm_dagster.jobs import ingest_job
 from flashmm_dagster.partitions import hour_market_partitions, partition_key
 from flashmm_dagster.resources import FlashmmResource
 from flashmm_engine.models.registry import ModelRegistry
-from flashmm_engine.pipeline.promotion import MODEL_STREAM, publish, stream_message
+from flashmm_engine.models.registry_stream import message_of, publish
 from flashmm_engine.pipeline.segments import discover
 
 log = logging.getLogger(__name__)
@@ -78,9 +78,14 @@ def publish_production_model(
         return dg.SkipReason(
             f"{name}/{version} in production; no Redis configured: engines pick it up by polling"
         )
-    entry = publish(redis_url, row)
-    context.log.info("published %s to %s as %s", stream_message(row), MODEL_STREAM, entry)
-    return dg.SkipReason(f"published {name}/{version} to {MODEL_STREAM} (entry {entry})")
+    reload = flashmm.settings().reload
+    entry = publish(redis_url, reload.stream, reload.stream_maxlen, row)
+    if entry is None:
+        return dg.SkipReason(
+            f"{name}/{version} in production; Redis unreachable: engines pick it up by polling"
+        )
+    context.log.info("published %s to %s as %s", message_of(row), reload.stream, entry)
+    return dg.SkipReason(f"published {name}/{version} to {reload.stream} (entry {entry})")
 
 
 def _text(value: Any) -> str:

@@ -152,11 +152,14 @@ def train_dataset(
     timer = timer or PhaseTimer()
     embargo_ns = max(label_spec.horizons_ms) * NS_PER_MS
     split = split_by_time(ds, train_fraction, settings.validation_fraction, embargo_ns)
-    if shuffle_labels_seed is not None:
-        split = shuffled_training_labels(split, shuffle_labels_seed)
     names = spec.names()
+    inputs = None
+    if shuffle_labels_seed is not None:
+        # the inputs a real candidate reads (selection on permuted labels finds none), then permuted labels
+        inputs = choose_inputs(split.train, names, settings, embargo_ns, spec.tick_ns)
+        split = shuffled_training_labels(split, shuffle_labels_seed)
     fitted = fit_candidate(
-        split, kind, settings, names, len(label_spec.horizons_ms), embargo_ns, spec.tick_ns
+        split, kind, settings, names, len(label_spec.horizons_ms), embargo_ns, spec.tick_ns, inputs
     )
     timer.done("selection+training")
     table = fit_baseline(split.train.imbalance, split.train.y)

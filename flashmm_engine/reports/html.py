@@ -14,6 +14,7 @@ th, td { border: 1px solid #ccc; padding: 4px 10px; text-align: right; }
 th { background: #f2f2f2; }
 td:first-child, th:first-child { text-align: left; }
 .plots { display: flex; flex-wrap: wrap; gap: 12px; }
+figure { margin: 0; }
 .note { color: #666; font-size: 0.9em; }
 """
 

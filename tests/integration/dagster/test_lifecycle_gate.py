@@ -19,7 +19,9 @@ from flashmm_dagster.definitions import ASSETS
 from flashmm_dagster.partitions import partition_key
 from flashmm_dagster.resources import FlashmmResource
 from flashmm_dagster.sensors import publish_production_model
-from flashmm_engine.pipeline.promotion import MODEL_STREAM, production_version
+from flashmm_engine.pipeline.promotion import production_version
+
+MODEL_STREAM = "flashmm:models"
 
 SPOT_SLICE = "spot_ethusdt_slice.raw.gz"
 HOURLY = ["raw_segments", "market_events", "features"]
@@ -43,6 +45,12 @@ def _materialized(result: dg.ExecuteInProcessResult) -> set[str]:
     return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events() if e.asset_key}
 
 
+GRAPH_TIMEOUT_S = 1500
+"""Three trainings and two validations: minutes on a busy 2-core machine (a hang guard, not a speed test)."""
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(GRAPH_TIMEOUT_S)
 def test_gate_promotes_then_blocks_a_worse_candidate(
     tmp_path: Path, fixtures_dir: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
