@@ -4,6 +4,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+TORCH_VERSION := 2.13.0
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+TORCH_INDEX_TIMEOUT_S ?= 10
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_HOME ?= $(CURDIR)/var/dagster_home
 # `make` targets keep their state in the checkout; a plain `flashmm` uses the user data directory
@@ -16,13 +19,17 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	@# torch first, pinned: a bare spec would pull several GB of CUDA wheels.
-	$(BIN)/python -m pip install --quiet torch==2.13.0
+	@# torch first, pinned, CPU build: a bare spec would pull several GB of CUDA wheels. PyTorch's CPU index
+	@# first (short timeout); where it cannot be reached, the default index (a local CPU wheel, or PyPI).
+	$(BIN)/python -m pip install --quiet --timeout $(TORCH_INDEX_TIMEOUT_S) --retries 0 \
+		--index-url $(TORCH_CPU_INDEX) torch==$(TORCH_VERSION) \
+		|| $(BIN)/python -m pip install --quiet torch==$(TORCH_VERSION)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
 services:
 	@scripts/ensure-services.sh
+	@scripts/ensure-tools.sh
 
 lint: install
 	$(BIN)/ruff check flashmm_engine flashmm_dagster tests
@@ -32,6 +39,7 @@ typecheck: install
 	$(BIN)/mypy
 
 pytest: install services
+	$(BIN)/python -m flashmm_engine.features.warm_up
 	$(BIN)/pytest
 
 test: lint typecheck pytest

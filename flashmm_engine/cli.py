@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "replay verify-book": "flashmm_engine.venues.binance.replay_cli:verify_book",
     "replay watch": "flashmm_engine.venues.binance.replay_cli:watch",
     "bench feed": "flashmm_engine.venues.bench_cli:bench_feed",
+    "bench pipeline": "flashmm_engine.bench.cli:pipeline",
     "model train": "flashmm_engine.models.cli:train",
     "model evaluate": "flashmm_engine.models.cli:evaluate",
     "model crossval": "flashmm_engine.models.cli:crossval",
@@ -32,6 +33,12 @@ COMMANDS: dict[str, str] = {
     "venue sei-stub": "flashmm_engine.venues.sei.stub.cli:sei_stub",
     "engine run": "flashmm_engine.engine.cli:run",
     "bench engine": "flashmm_engine.engine.cli:bench_engine",
+    "status": "flashmm_engine.control.cli:status",
+    "pause": "flashmm_engine.control.cli:pause",
+    "resume": "flashmm_engine.control.cli:resume",
+    "halt": "flashmm_engine.control.cli:halt",
+    "flatten": "flashmm_engine.control.cli:flatten",
+    "cancel-all": "flashmm_engine.control.cli:cancel_all",
     "chaos sim": "flashmm_engine.chaos.cli:sim",
 }
 

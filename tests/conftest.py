@@ -22,6 +22,9 @@ LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 # test (and of every `flashmm` subprocess, which inherits the environment) live in one throwaway home.
 TEST_HOME = Path(tempfile.mkdtemp(prefix="flashmm-test-home-"))
 os.environ["FLASHMM_HOME"] = str(TEST_HOME)
+# Every engine a test starts (in process or as a subprocess) gets its control API on a free port, so tests
+# running side by side never fight over 8787; a test that needs the port reads it from the runtime.
+os.environ.setdefault("FLASHMM_CONTROL__PORT", "0")
 
 pytest_plugins = ["tests.integration.sei_support"]
 

@@ -24,12 +24,11 @@ from flashmm_engine.backtest.build import (
     margin_sim_market,
     summarize,
 )
-from flashmm_engine.backtest.feeds import ExchangeFeed, FeatureFeed, MarketTime
+from flashmm_engine.backtest.feeds import ExchangeFeed, FeatureFeed, MarketTime, TableEvents
 from flashmm_engine.backtest.replay import run_replay
 from flashmm_engine.backtest.report import BacktestReport
 from flashmm_engine.backtest.session import BacktestFeed, Session
-from flashmm_engine.features.state import FeatureState
-from flashmm_engine.marketdata.normalize import NormalizedTables, iter_events, normalize
+from flashmm_engine.marketdata.normalize import NormalizedTables, normalize
 from flashmm_engine.service.clock import ManualClock
 from flashmm_engine.types import NS_PER_MS, MarketEvent, MarketSpec, TargetQuotes
 from flashmm_engine.venues.captures import open_capture
@@ -69,7 +68,8 @@ def backtest_tables(
     started = time.perf_counter()
     columns = merge_tables(tables)
     merge_s = time.perf_counter() - started
-    result = run_columns(columns, tables.spec, opts, iter_events(tables), schedule, on_targets)
+    events = None if opts.strategy == "fixed" or opts.book_feed else TableEvents.of(tables)
+    result = run_columns(columns, tables.spec, opts, events, schedule, on_targets)
     return {**result, "merge_seconds": round(merge_s, 3)}
 
 
@@ -77,7 +77,7 @@ def run_columns(
     columns: EventColumns,
     spec: MarketSpec,
     opts: BacktestOptions,
-    events: Iterator[MarketEvent] | None = None,
+    events: Iterator[MarketEvent] | TableEvents | None = None,
     schedule: Sequence[int] | None = None,
     on_targets: Callable[[int, TargetQuotes], None] | None = None,
 ) -> dict[str, Any]:
@@ -99,6 +99,8 @@ def run_columns(
     elif events is None:
         raise ValueError("the feature feed needs the capture's events")
     else:
+        from flashmm_engine.features.state import FeatureState
+
         predictor = load_predictor(opts.model_dir) if opts.model_dir else None
         state = FeatureState(feature_spec(opts.model_dir), spec.symbol)
         feed = feature_feed = FeatureFeed(events, state, core, predictor)

@@ -11,7 +11,8 @@ class ControlSettings(BaseModel):
     host: str = Field(default="127.0.0.1", description="Bind address of the control API.")
     port: int = Field(default=8787, ge=0, le=65535, description="Port of the control API (0 = any free).")
     token: SecretStr | None = Field(
-        default=None, description="Bearer token for POST /pause, /resume, /halt, /flatten."
+        default=None,
+        description="Bearer token for POST /pause, /resume, /halt, /flatten, /cancel-all, /reload.",
     )
 
     @model_validator(mode="after")

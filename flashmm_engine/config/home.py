@@ -16,6 +16,7 @@ APP_DIR = "flashmm"
 DB_FILE = "flashmm.db"
 MODELS_DIR = "models"
 RAW_DIR = "raw"
+PIPELINE_DIR = "pipeline"
 
 
 def default_home() -> Path:

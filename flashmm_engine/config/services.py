@@ -43,6 +43,15 @@ class RedisSettings(BaseModel):
     url: SecretStr | None = Field(
         default=None, description="Redis URL for hot state and the model stream; unset = no Redis."
     )
+    hot_state_hz: float = Field(
+        default=4.0,
+        ge=0.5,
+        le=20.0,
+        description="Hot-state writes to Redis per second (all markets, one pipeline).",
+    )
+    hot_state_ttl_s: float = Field(
+        default=10.0, gt=0, description="TTL of every hot-state key: a stopped engine's state expires."
+    )
 
     @field_validator("url")
     @classmethod
@@ -60,6 +69,13 @@ class TelemetrySettings(BaseModel):
     influx_token: SecretStr | None = Field(default=None, description="InfluxDB token.")
     influx_org: str = Field(default="flashmm", description="InfluxDB organisation.")
     influx_bucket: str = Field(default="flashmm", description="InfluxDB bucket.")
+    influx_interval_s: float = Field(
+        default=1.0, gt=0, le=60, description="Seconds between InfluxDB samples and batched writes."
+    )
+    influx_queue_max: int = Field(
+        default=10_000, ge=1, description="Points queued for InfluxDB at most; the oldest is dropped beyond."
+    )
+    sentry_environment: str = Field(default="paper", description="Sentry environment tag of every event.")
 
     @field_validator("log_level")
     @classmethod

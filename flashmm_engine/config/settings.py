@@ -14,9 +14,19 @@ from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from flashmm_engine.config.control import ControlSettings
 from flashmm_engine.config.engine import EngineSettings
-from flashmm_engine.config.home import DB_FILE, MODELS_DIR, RAW_DIR, absolute, default_home, sqlite_url
+from flashmm_engine.config.home import (
+    DB_FILE,
+    MODELS_DIR,
+    PIPELINE_DIR,
+    RAW_DIR,
+    absolute,
+    default_home,
+    sqlite_url,
+)
 from flashmm_engine.config.marketdata import BinanceSettings, RecorderSettings
 from flashmm_engine.config.models import ModelSettings
+from flashmm_engine.config.pipeline import PipelineSettings
+from flashmm_engine.config.reload import ReloadSettings
 from flashmm_engine.config.sei import SeiSettings
 from flashmm_engine.config.services import DatabaseSettings, RedisSettings, TelemetrySettings
 from flashmm_engine.config.sim import SimSettings
@@ -52,11 +62,13 @@ class Settings(BaseSettings):
     binance: BinanceSettings = Field(default_factory=BinanceSettings)
     recorder: RecorderSettings = Field(default_factory=RecorderSettings)
     models: ModelSettings = Field(default_factory=ModelSettings)
+    reload: ReloadSettings = Field(default_factory=ReloadSettings)
     sei: SeiSettings = Field(default_factory=SeiSettings)
     sim: SimSettings = Field(default_factory=SimSettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
     quoting: QuotingSettings = Field(default_factory=QuotingSettings)
     risk: RiskSettings = Field(default_factory=RiskSettings)
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
 
     @model_validator(mode="after")
     def _anchor_paths(self) -> Settings:
@@ -69,6 +81,8 @@ class Settings(BaseSettings):
             self.database.url = SecretStr(_absolute_sqlite(self.database.url.get_secret_value()))
         self.models.artifacts_dir = _under(home, self.models, "artifacts_dir", MODELS_DIR)
         self.recorder.directory = _under(home, self.recorder, "directory", RAW_DIR)
+        self.pipeline.root = _under(home, self.pipeline, "root", PIPELINE_DIR)
+        self.pipeline.drop_dirs = [absolute(p) for p in self.pipeline.drop_dirs]
         if self.sim.capture is not None:
             self.sim.capture = absolute(self.sim.capture)
         return self

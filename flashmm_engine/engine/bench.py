@@ -22,6 +22,8 @@ import orjson
 from pydantic import SecretStr
 
 from flashmm_engine.config.engine import EngineSettings
+from flashmm_engine.config.marketdata import RecorderSettings
+from flashmm_engine.config.reload import ReloadSettings
 from flashmm_engine.config.services import DatabaseSettings, TelemetrySettings
 from flashmm_engine.config.settings import Settings
 from flashmm_engine.config.sim import SimSettings
@@ -36,6 +38,7 @@ ENGINE_START_S = 300.0
 BOOK_EVENTS_PER_AGENT_EVENT = 1.0
 """Assumed when sizing the synthetic flow; the figure reported is what was received."""
 BENCH_KEY = "bench-key"
+SHADOW_SEED = 12
 
 
 def _venue_process(index: int, events_per_s: float, cwd: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -79,11 +82,17 @@ def _rss_mb() -> float:
     return float("nan")
 
 
-async def run_bench(n_markets: int, seconds: float, hz: float, feed_rate: int) -> dict[str, Any]:
+async def run_bench(
+    n_markets: int, seconds: float, hz: float, feed_rate: int, shadow: bool = False
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="flashmm-bench-") as tmp, ExitStack() as stack:
         root = Path(tmp)
         registry_url = f"sqlite:///{root / 'registry.db'}"
         await asyncio.to_thread(export_bench_model, root / "models", registry_url)
+        if shadow:  # a second version, validated: the shadow challenger's default
+            await asyncio.to_thread(
+                export_bench_model, root / "models", registry_url, "bench", "validated", SHADOW_SEED
+            )
         per_market = feed_rate / n_markets / BOOK_EVENTS_PER_AGENT_EVENT
         procs = [_venue_process(i, per_market, root) for i in range(n_markets)]
         for proc, _ in procs:
@@ -104,6 +113,8 @@ async def run_bench(n_markets: int, seconds: float, hz: float, feed_rate: int) -
             sim=SimSettings(api_keys={"mm": SecretStr(BENCH_KEY)}),
             database=DatabaseSettings(url=SecretStr(registry_url)),
             telemetry=TelemetrySettings(log_level="WARNING"),
+            recorder=RecorderSettings(directory=root / "raw"),  # recorded like a live run, then deleted
+            reload=ReloadSettings(shadow=shadow),
         )
         runtime = EngineRuntime(settings, list(urls))
         stop = asyncio.Event()
@@ -117,9 +128,18 @@ async def run_bench(n_markets: int, seconds: float, hz: float, feed_rate: int) -
         elapsed = time.monotonic() - started
         stats = [r.stats for r in runtime.runners]
         rss = _rss_mb()
+        shadow_status = runtime.model_status().shadow
         stop.set()
         await task
-        return _report(stats, n_markets, elapsed, rss, [r.core.metrics.fills for r in runtime.runners])
+        report = _report(stats, n_markets, elapsed, rss, [r.core.metrics.fills for r in runtime.runners])
+        if shadow_status is not None:
+            report["shadow"] = {
+                "version": shadow_status.version,
+                "predictions": shadow_status.predictions,
+                "skipped_over_budget": shadow_status.skipped_over_budget,
+                "rows_written": shadow_status.rows_written,
+            }
+        return report
 
 
 def _report(

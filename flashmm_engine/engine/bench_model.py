@@ -20,16 +20,19 @@ HIDDEN = 32
 SEED = 11
 
 
-def export_bench_model(root: Path, registry_url: str, name: str = "bench") -> Path:
+def export_bench_model(
+    root: Path, registry_url: str, name: str = "bench", stage: str = "production", seed: int = SEED
+) -> Path:
+    """`stage` production: the served model; validated: a shadow challenger (another `seed`)."""
     spec, labels = FeatureSpec(), LabelSpec()
     names = spec.names()
     n_features, n_horizons = len(names), len(labels.horizons_ms)
-    rng = np.random.default_rng(SEED)
+    rng = np.random.default_rng(seed)
     x = rng.standard_normal((TRAIN_ROWS, n_features)).astype(np.float32)
     # a learnable rule: the top-of-book imbalance tells the direction at every horizon
     direction = np.digitize(x[:, names.index("imb_1")], [-0.5, 0.5])
     y = np.repeat(direction[:, None], n_horizons, axis=1)
-    torch.manual_seed(SEED)
+    torch.manual_seed(seed)
     index = torch.arange(n_features)
     model = ProbabilityModel(
         build_network("mlp", n_features, n_horizons, HIDDEN),
@@ -56,7 +59,7 @@ def export_bench_model(root: Path, registry_url: str, name: str = "bench") -> Pa
         "input_shape": [n_features],
         "horizons": labels.horizon_names,
         "label_spec": {"horizons_ms": list(labels.horizons_ms), "flat_band_ticks": labels.flat_band_ticks},
-        "training_window": {"synthetic_rows": TRAIN_ROWS, "seed": SEED},
+        "training_window": {"synthetic_rows": TRAIN_ROWS, "seed": seed},
         "metrics": metrics,
     }
     report = export_model(model, root, name, x[:256], manifest)
@@ -64,7 +67,8 @@ def export_bench_model(root: Path, registry_url: str, name: str = "bench") -> Pa
     try:
         registry.register(name, report.version, str(report.model_dir), report.sha256, metrics)
         registry.promote(name, report.version, "validated")
-        registry.promote(name, report.version, "production")
+        if stage == "production":
+            registry.promote(name, report.version, "production")
     finally:
         registry.close()
     return report.model_dir

@@ -91,10 +91,11 @@ async def _run(runtime: EngineRuntime) -> None:
 @click.option(
     "--feed-rate", type=click.IntRange(1, 1_000_000), default=20_000, help="Book messages/s in total."
 )
-def bench_engine(n_markets: int, seconds: float, hz: float, feed_rate: int) -> None:
+@click.option("--shadow", is_flag=True, help="Also run a shadow challenger (a second model, never traded).")
+def bench_engine(n_markets: int, seconds: float, hz: float, feed_rate: int, shadow: bool) -> None:
     """Benchmark the runtime against the sim venue with a real TorchScript model; prints one JSON object."""
     configure_logging("WARNING")
     from flashmm_engine.engine.bench import run_bench
 
-    result = asyncio.run(run_bench(n_markets, seconds, hz, feed_rate))
+    result = asyncio.run(run_bench(n_markets, seconds, hz, feed_rate, shadow))
     emit(result)

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from flashmm_engine.config.settings import Settings
 from flashmm_engine.errors import InputError
 from flashmm_engine.types import NOTIONAL_SCALE, MarketSpec, QuoteBatch
-from flashmm_engine.venues.base import Venue
+from flashmm_engine.venues.base import RawTap, Venue
 from flashmm_engine.venues.sim.client import SimVenueClient
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,9 @@ class SimLink:
         await self.client.batch(batch.cancels, batch.places)
 
 
-async def connect_sim(settings: Settings, market: str, resume_after: int) -> SimLink:
+async def connect_sim(
+    settings: Settings, market: str, resume_after: int, raw_tap: RawTap | None = None
+) -> SimLink:
     engine = settings.engine
     url = engine.sim_urls.get(market, f"ws://{settings.sim.host}:{settings.sim.port}")
     key = settings.sim.api_keys.get(engine.sim_account)
@@ -95,6 +97,7 @@ async def connect_sim(settings: Settings, market: str, resume_after: int) -> Sim
             f"(found accounts {sorted(settings.sim.api_keys)})"
         )
     client = SimVenueClient(url, SecretStr(key.get_secret_value()), resume_after=resume_after)
+    client.raw_tap = raw_tap
     await client.connect()
     try:
         return SimLink(client, market)

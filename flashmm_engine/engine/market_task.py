@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ from numpy.typing import NDArray
 
 from flashmm_engine.config.engine import EngineSettings
 from flashmm_engine.engine.cadence import grid_ticks, period_ns
-from flashmm_engine.engine.links import MarketLink
+from flashmm_engine.engine.links import MarketLink, SimLink
 from flashmm_engine.engine.stats import RuntimeStats
 from flashmm_engine.execution.core import TradingCore
 from flashmm_engine.features.state import FeatureState
@@ -30,6 +31,7 @@ from flashmm_engine.service.tasks import TaskTracker
 from flashmm_engine.strategy.prediction import ModelPredictor
 from flashmm_engine.types import (
     Ack,
+    BookSnapshot,
     BookTop,
     CancelAck,
     FeedView,
@@ -46,6 +48,8 @@ from flashmm_engine.venues.base import VenueError
 
 log = logging.getLogger(__name__)
 
+CYCLE_LOG_CAP = 3_000
+"""Recent cycles kept as (grid_ns, missed before it, duration_ns): ten minutes at 5 Hz."""
 HISTORY_CAP = 10_000
 """Ledger states kept by event sequence, so a venue snapshot as of seq N compares with the ledger at N."""
 BOOK_LEVELS = 10
@@ -84,9 +88,17 @@ class MarketRunner:
         self.skip_until = 0
         self.holdings: Holdings | None = None
         self.history: deque[AppliedState] = deque(maxlen=HISTORY_CAP)
+        self.after_cycle: Callable[[str, FeedView], None] | None = None
+        """Called after each cycle's batch went out (the shadow challenger)."""
+        self.cycle_log: deque[tuple[int, int, int]] = deque(maxlen=CYCLE_LOG_CAP)
         self._last_state: RiskState = core.state
         self._last_book_rx_ns: int | None = None
         self._last_event_ts = 0
+        self.last_view: FeedView | None = None
+        """The feed view of the latest cycle, read by the telemetry tasks (hot state, InfluxDB)."""
+        self.observe_cycle_ns: Callable[[int], None] | None = None
+        self.observe_inference_ns: Callable[[int], None] | None = None
+        """Metrics hooks (Prometheus histograms), called once per cycle / prediction when set."""
 
     # --- ledger events and alerts ---
 
@@ -210,6 +222,19 @@ class MarketRunner:
             else:
                 self.stats.book_messages += 1
                 self._last_book_rx_ns = time.time_ns()
+                if isinstance(event, BookSnapshot):
+                    self.stats.book_snapshots += 1
+
+    @property
+    def last_book_rx_ns(self) -> int | None:
+        return self._last_book_rx_ns
+
+    def feed_gaps(self) -> int:
+        """Messages the venue link lost: private-event resume gaps and market data dropped on overflow."""
+        link = self.link
+        if isinstance(link, SimLink):
+            return link.client.resume_gaps + link.client.market_dropped
+        return 0
 
     def feed_view(self, now_ns: int) -> FeedView:
         fs = self.features
@@ -249,6 +274,8 @@ class MarketRunner:
             return None
         if prediction is not None:
             self.stats.inference_ns.add(prediction.inference_ns)
+            if self.observe_inference_ns is not None:
+                self.observe_inference_ns(prediction.inference_ns)
         return prediction
 
     def _top(self) -> BookTop | None:
@@ -273,13 +300,20 @@ class MarketRunner:
             stats.cycles += 1
             stats.missed_cycles += tick.missed
             stats.jitter_ns.add(tick.woke_ns - tick.grid_ns)
-            batch = self.core.cycle(self.feed_view(tick.woke_ns), tick.woke_ns)
+            view = self.last_view = self.feed_view(tick.woke_ns)
+            batch = self.core.cycle(view, tick.woke_ns)
             if not batch.empty:
                 await self.send(batch)
                 stats.tick_to_order_ns.add(time.perf_counter_ns() - started)
             if batch.queries:
                 self.tasks.spawn(self.answer_queries(batch.queries), "order-query")
-            stats.cycle_ns.add(time.perf_counter_ns() - started)
+            duration = time.perf_counter_ns() - started
+            stats.cycle_ns.add(duration)
+            self.cycle_log.append((tick.grid_ns, tick.missed, duration))
+            if self.observe_cycle_ns is not None:
+                self.observe_cycle_ns(duration)
+            if self.after_cycle is not None:
+                self.after_cycle(self.market, view)
             self.check_state()
 
     async def send(self, batch: QuoteBatch) -> None:

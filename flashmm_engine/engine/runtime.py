@@ -7,10 +7,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flashmm_engine.config.settings import Settings
+from flashmm_engine.control.actions import ControlActions, ReloadHook
+from flashmm_engine.control.app import ControlApi
+from flashmm_engine.control.audit import AuditEntry
+from flashmm_engine.control.audit import record as record_audit
 from flashmm_engine.engine.links import MarketLink, connect_sim
 from flashmm_engine.engine.market_task import MarketRunner
 from flashmm_engine.engine.reconcile import (
@@ -22,7 +25,10 @@ from flashmm_engine.engine.reconcile import (
     reconcile_at_start,
     reconcile_periodically,
 )
+from flashmm_engine.engine.reload.types import ModelStatus
 from flashmm_engine.engine.sequences import PrefetchingSequenceStore
+from flashmm_engine.engine.status import EngineStatus, market_status, model_age_s
+from flashmm_engine.engine.telemetry import EngineTelemetry
 from flashmm_engine.errors import CommandFailed, InputError
 from flashmm_engine.execution.client_ids import DEFAULT_BLOCK, ClientIdSource
 from flashmm_engine.execution.wiring import core_from_settings
@@ -34,9 +40,11 @@ from flashmm_engine.service.backoff import Backoff
 from flashmm_engine.service.clock import WallClock
 from flashmm_engine.service.tasks import TaskTracker
 from flashmm_engine.strategy.prediction import ModelPredictor
+from flashmm_engine.telemetry.metrics import EngineMetrics
 from flashmm_engine.venues.base import VenueError
 
 if TYPE_CHECKING:  # torch is imported only when a model is configured: it costs seconds at start
+    from flashmm_engine.engine.reload.wiring import ModelReload
     from flashmm_engine.models.loader import LoadedModel
 
 log = logging.getLogger(__name__)
@@ -65,14 +73,24 @@ class EngineRuntime:
         self.tasks = TaskTracker("engine")
         self.journal: LedgerJournal | None = None
         self.model: LoadedModel | None = None
+        self.reload: ModelReload | None = None
         self.started = asyncio.Event()
+        self.telemetry = EngineTelemetry(settings)
+        self.telemetry.runners = self.runners
+        self._started_ns = time.time_ns()
+        self.metrics = EngineMetrics(lambda: self.status_snapshot(latency=False))
+        self.reload_hook: ReloadHook | None = None
+        """Set by the hot-reload code: `POST /reload` answers 501 while it is None."""
+        self.control: ControlApi | None = None
 
     async def _connect_default(self, market: str, resume_after: int) -> MarketLink:
+        recorder = self.telemetry.recorder
+        tap = recorder.tap if recorder is not None else None
         if self.engine.venue == "sim":
-            return await connect_sim(self.settings, market, resume_after)
+            return await connect_sim(self.settings, market, resume_after, tap)
         from flashmm_engine.engine.sei_link import connect_sei
 
-        return await connect_sei(self.settings, market)
+        return await connect_sei(self.settings, market, tap)
 
     def venue_id(self, market: str) -> str:
         return f"{self.engine.venue}/{market}"
@@ -86,11 +104,15 @@ class EngineRuntime:
             ledger.record_event, self.engine.instance_id, "engine_starting", {"markets": self.markets}
         )
         try:
+            await self._start_control(journal)
             store = PrefetchingSequenceStore(journal, self.engine.instance_id, DEFAULT_BLOCK)
             await asyncio.to_thread(store.prime)
+            self.telemetry.start(stop)
             self.model = await self._load_model()
             for market in self.markets:
                 self.runners.append(await self._start_market(market, store, stop))
+            if self.reload is not None:
+                self.reload.start(self.tasks, stop)
             journal.submit(
                 ledger.record_event,
                 self.engine.instance_id,
@@ -102,25 +124,66 @@ class EngineRuntime:
         finally:
             await self._shutdown()
 
-    async def _load_model(self) -> LoadedModel | None:
-        name = self.engine.model_name
-        if name is None:
-            return None
-        from flashmm_engine.models.loader import load_model_async
-        from flashmm_engine.models.registry import ModelRegistry
+    async def _start_control(self, journal: LedgerJournal) -> None:
+        async def audit(entry: AuditEntry) -> None:
+            await journal.call(record_audit, journal.ledger.engine, entry)
 
-        registry = await asyncio.to_thread(ModelRegistry, self.settings.database.resolved_url)
-        try:
-            version = await asyncio.to_thread(registry.production, name)
-        finally:
-            registry.close()
-        if version is None:
-            log.warning("no production version of model %s: quoting with plain base quotes", name)
+        actions = ControlActions(lambda: self.runners, lambda: self.reload_hook)
+        self.control = ControlApi(
+            self.settings.control, self.engine.instance_id, self.status_snapshot, self.metrics, actions, audit
+        )
+        await self.control.start()
+
+    def status_snapshot(self, latency: bool = True) -> EngineStatus:
+        """Everything `/status`, `/ready` and `/metrics` show, read on the event loop (`latency=False`: no
+        percentiles, for the scrape)."""
+        now = time.time_ns()
+        model = self.model_status()
+        return EngineStatus(
+            instance_id=self.engine.instance_id,
+            venue=self.engine.venue,
+            started=self.started.is_set(),
+            uptime_s=(now - self._started_ns) / 1e9,
+            model=model,
+            model_age_s=model_age_s(model, now),
+            markets=tuple(market_status(r, now, latency) for r in self.runners),
+        )
+
+    async def _load_model(self) -> LoadedModel | None:
+        """The production version of engine.model_name, then hot reload (engine/reload/)."""
+        if self.engine.model_name is None:
             return None
         import torch
 
+        from flashmm_engine.engine.reload.wiring import ModelReload
+
         torch.set_num_threads(1)  # one sample per market per cycle: extra threads only add wake-up latency
-        return await load_model_async(Path(version.path), FeatureSpec().spec_hash())
+        assert self.journal is not None
+        self.reload = ModelReload(self.settings, self.journal, self._swap_model)
+        self.reload_hook = self.reload.check_now
+        model = await self.reload.open()
+        if model is None:
+            log.warning(
+                "no servable version of model %s: plain base quotes until one is promoted",
+                self.engine.model_name,
+            )
+        return model
+
+    def _swap_model(self, model: LoadedModel) -> None:
+        """One synchronous step between cycles: every market predicts with `model` from its next cycle."""
+        self.model = model
+        for runner in self.runners:
+            predictor = ModelPredictor.from_loaded(model)
+            if runner.inference is not None:
+                predictor.continue_from(runner.inference)  # the spec hash is checked equal at load
+            runner.inference = predictor
+
+    def model_status(self) -> ModelStatus:
+        """The served model, reloads, refusals (the last one in full), registry poll, Redis stream and
+        shadow challenger: a typed snapshot for /status."""
+        if self.reload is None:
+            return ModelStatus(self.engine.model_name, None, None, None, None, None, 0, 0)
+        return self.reload.status()
 
     async def _start_market(
         self, market: str, store: PrefetchingSequenceStore, stop: asyncio.Event
@@ -131,11 +194,15 @@ class EngineRuntime:
         link = await self._connect_with_retry(market, cursor)
         ids = ClientIdSource(self.engine.instance_id, store)
         s = self.settings
-        core = core_from_settings(link.spec, WallClock(), s.quoting, s.risk, ids, self.model is not None)
+        with_model = self.engine.model_name is not None  # a model may be promoted while this runs
+        core = core_from_settings(link.spec, WallClock(), s.quoting, s.risk, ids, with_model)
         inference = ModelPredictor.from_loaded(self.model) if self.model is not None else None
         runner = MarketRunner(
             link, core, FeatureState(FeatureSpec(), market), inference, journal, self.engine
         )
+        runner.after_cycle = self.reload.after_cycle if self.reload is not None else None
+        runner.observe_cycle_ns = self.metrics.cycle_observer(market)
+        runner.observe_inference_ns = self.metrics.inference_observer(market)
         await open_ledger_market(runner, cursor)
         self.tasks.spawn(runner.consume_events(), f"{market}:events")
         self.tasks.spawn(runner.consume_market_data(), f"{market}:market-data")
@@ -169,12 +236,18 @@ class EngineRuntime:
         started = time.monotonic()
         await asyncio.gather(*(self._stop_market(r) for r in self.runners))
         await self.tasks.shutdown(TASK_STOP_S)
+        if self.reload is not None:
+            await self.reload.close()
+        await self.telemetry.close()
         for runner in self.runners:
             await runner.tasks.shutdown(TASK_STOP_S)
             try:
                 await runner.link.venue.close()
             except (VenueError, OSError, TimeoutError) as exc:
                 log.warning("%s: closing the venue connection: %s", runner.market, exc)
+        self.telemetry.close_recording()
+        if self.control is not None:
+            await self.control.stop()
         if self.journal is not None:
             self.journal.submit(
                 self.journal.ledger.record_event,

@@ -8,7 +8,7 @@ from flashmm_engine.config.settings import Settings
 from flashmm_engine.engine.links import AccountView
 from flashmm_engine.errors import InputError
 from flashmm_engine.types import QuoteBatch
-from flashmm_engine.venues.base import Venue
+from flashmm_engine.venues.base import RawTap, Venue
 from flashmm_engine.venues.sei.venue import SeiVenue
 
 
@@ -34,9 +34,10 @@ class SeiLink:
         await self.sei.submit_cycle(batch.cancels, batch.places)
 
 
-async def connect_sei(settings: Settings, market: str) -> SeiLink:
+async def connect_sei(settings: Settings, market: str, raw_tap: RawTap | None = None) -> SeiLink:
     if settings.sei.market != market:
         raise InputError(f"market {market!r}: the Sei venue is configured for {settings.sei.market!r}")
     venue = SeiVenue(settings.sei)
+    venue.raw_tap = raw_tap
     await venue.connect()
     return SeiLink(venue)

@@ -48,6 +48,7 @@ class RuntimeStats:
     jitter_ns: Samples = field(default_factory=Samples)
     market_messages: int = 0
     book_messages: int = 0
+    book_snapshots: int = 0
     venue_events: int = 0
     fills_recorded: int = 0
     duplicate_fills: int = 0

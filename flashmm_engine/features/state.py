@@ -1,34 +1,48 @@
-"""The one feature implementation: an incremental state machine fed with market events.
+"""The live feature state: one market's compiled feature state machine (features/kernel.py), one event and
+one tick at a time.
 
-The live engine calls `on_event` per event and `sample` every tick; batch backfills drive the very same
-object over a recorded event stream (features/batch.py), so live and batch features agree by construction.
-`sample(t)` only ever reads state built from events with ts_local <= t: there is no lookahead.
+The live engine calls `on_event` per event and `sample` every tick; batch backfills (features/batch.py) run
+the same compiled functions over a recorded event stream, so live and batch features agree by
+construction. `sample(t)` only ever reads state built from events with ts_local <= t: there is no lookahead.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from flashmm_engine.features.spec import FeatureSpec
-from flashmm_engine.features.windows import (
-    DecayedMean,
-    EwmVariance,
-    MidHistory,
-    WindowSums,
-    log_return_bps,
-    signed_log1p,
+from flashmm_engine.features import kernel
+from flashmm_engine.features.growth import BOOK_UPDATE, book_error_detail, make_room
+from flashmm_engine.features.kernel_parts import BOOK_ERROR, OK, book_best, book_depth, ewm_vol, mid_x2
+from flashmm_engine.features.layout import (
+    BOOK_SYNCED,
+    FIRST_TS,
+    LAST_BOOK_TS,
+    LAST_SAMPLE_TS,
+    NONE,
+    NONFINITE,
+    REF_MID_X2,
+    TOB_ASK,
+    TOB_ASK_SIZE,
+    TOB_BID,
+    TOB_BID_SIZE,
+    KernelState,
+    new_state,
 )
-from flashmm_engine.marketdata.book import BookError, OrderBook
+from flashmm_engine.features.spec import FeatureSpec
 from flashmm_engine.telemetry.bad_input import BadInputCounter
-from flashmm_engine.types import NS_PER_MS, NS_PER_S, BookDelta, MarketEvent, TopOfBook, Trade
+from flashmm_engine.types import BookDelta, MarketEvent, TopOfBook, Trade
+
+if TYPE_CHECKING:
+    from flashmm_engine.features.event_columns import EventColumns
 
 log = logging.getLogger(__name__)
+
+NO_LEVELS = np.zeros(0, dtype=np.int64)
 
 
 class SampleOrderError(ValueError):
@@ -40,104 +54,117 @@ class FeatureState:
         self.spec = spec
         self.market = market
         self.names = spec.names()
-        self.depth = OrderBook()
-        self.book_synced = False
+        self.kernel = new_state(spec)
+        self.depth = KernelBook(self.kernel)
+        self.ewm = [KernelEwm(self.kernel, j) for j in range(len(spec.ewm_half_lives_ms))]
         self.bad_input = BadInputCounter(log)
-        self.tob: tuple[int, int, int, int] | None = None  # bid, bid_size, ask, ask_size
-        self.ref_mid_x2: int | None = None
-        keep_ns = spec.warmup_ns + spec.tick_ns
-        self.mids = MidHistory(keep_ns)
-        self.ref_mids = MidHistory(max(spec.reference_return_windows_ms) * NS_PER_MS + spec.tick_ns)
-        self.ewm = [EwmVariance(h * NS_PER_MS) for h in spec.ewm_half_lives_ms]
-        self.trades = [WindowSums(w * NS_PER_MS, 4) for w in spec.flow_windows_ms]  # n, buy, sell, p*q
-        self.ofi = [WindowSums(w * NS_PER_MS, 1) for w in spec.flow_windows_ms]
-        self.typical_size = DecayedMean(spec.scale_half_life_ms * NS_PER_MS)
-        self.typical_spread = DecayedMean(spec.scale_half_life_ms * NS_PER_MS)
-        self.first_ts: int | None = None
-        self.last_trade: tuple[int, int, int] | None = None  # ts, price, side
-        self.last_book_ts: int | None = None
-        self.last_sample_ts = -1
-        self.nonfinite_count = 0
 
     # --- events ---
 
     def on_event(self, event: MarketEvent) -> None:
         if event.market != self.market:
             if isinstance(event, TopOfBook) and event.market == self.spec.reference_market:
-                self._on_reference(event)
+                self._apply(kernel.REF_TOP, event.ts_local, event.bid_price, 0, event.ask_price, 0)
             return
-        if self.first_ts is None:
-            self.first_ts = event.ts_local
-        try:
-            if isinstance(event, BookDelta):
-                self.depth.set_level(int(event.side), event.price, event.size)
-                self.last_book_ts = event.ts_local
-            elif isinstance(event, TopOfBook):
-                self._on_top(event)
-            elif isinstance(event, Trade):
-                self._on_trade(event)
-            else:
-                self.depth.load(event.bids, event.asks)
-                self.book_synced = True
-                self.last_book_ts = event.ts_local
-        except BookError as exc:
-            self.bad_input.record("feature_book_update", str(exc))
-            return
-        self._update_mid(event.ts_local)
-        self._update_scales(event.ts_local)
+        if isinstance(event, BookDelta):
+            self._apply(kernel.DELTA, event.ts_local, int(event.side), event.price, event.size, 0)
+        elif isinstance(event, TopOfBook):
+            t = event
+            self._apply(kernel.TOP, t.ts_local, t.bid_price, t.bid_size, t.ask_price, t.ask_size)
+        elif isinstance(event, Trade):
+            self._apply(kernel.TRADE, event.ts_local, event.price, event.size, int(event.aggressor_side), 0)
+        else:
+            levels = [*event.bids, *event.asks]
+            prices = np.fromiter((p for p, _ in levels), dtype=np.int64, count=len(levels))
+            sizes = np.fromiter((s for _, s in levels), dtype=np.int64, count=len(levels))
+            counts = len(event.bids), len(event.asks)
+            self._apply(kernel.SNAPSHOT, event.ts_local, 0, *counts, 0, prices, sizes)
 
-    def _on_top(self, top: TopOfBook) -> None:
-        if self.tob is not None:
-            ofi = _order_flow_imbalance(self.tob, (top.bid_price, top.bid_size, top.ask_price, top.ask_size))
-            if ofi:
-                for window in self.ofi:
-                    window.add(top.ts_local, (ofi,))
-        self.tob = (top.bid_price, top.bid_size, top.ask_price, top.ask_size)
+    def _apply(
+        self,
+        kind: int,
+        ts: int,
+        a: int,
+        b: int,
+        c: int,
+        d: int,
+        prices: NDArray[np.int64] = NO_LEVELS,
+        sizes: NDArray[np.int64] = NO_LEVELS,
+    ) -> None:
+        while True:
+            status = kernel.on_event(*self.kernel.arrays(), kind, ts, a, b, c, d, prices, sizes)
+            if status == OK:
+                return
+            if status == BOOK_ERROR:
+                self.bad_input.record(BOOK_UPDATE, book_error_detail(self.kernel))
+                return
+            if not make_room(self.kernel, status, ts, self.bad_input.record):
+                return
 
-    def _on_trade(self, trade: Trade) -> None:
-        buy = trade.size if trade.aggressor_side > 0 else 0
-        record = (1, buy, trade.size - buy, trade.price * trade.size)
-        for window in self.trades:
-            window.add(trade.ts_local, record)
-        self.last_trade = (trade.ts_local, trade.price, int(trade.aggressor_side))
+    def apply_columns(self, stream: ColumnStream, until: int, on_trade: Callable[[int], None]) -> None:
+        """Apply the stream's events up to ts_local `until` in one compiled call; before the k-th trade
+        of the stream is applied, `on_trade(k)` runs (it may read this state: the book before the trade)."""
+        cursor, columns = stream.cursor, stream.columns
+        events = (columns.kinds, columns.ts, columns.fields, columns.level_prices, columns.level_sizes)
+        while True:
+            status = kernel.apply_until(*self.kernel.arrays(), *events, cursor, until)
+            if status == OK:
+                return
+            if status == kernel.AT_TRADE:
+                on_trade(stream.trades_seen)
+                stream.trades_seen += 1
+                cursor[kernel.SKIP] = kernel.TRADE_SEEN
+            elif status == BOOK_ERROR:
+                self.bad_input.record(BOOK_UPDATE, book_error_detail(self.kernel))
+            elif not make_room(
+                self.kernel, status, int(columns.ts[cursor[kernel.AT]]), self.bad_input.record
+            ):
+                cursor[kernel.AT] += 1  # refused: the event is done
 
-    def _on_reference(self, top: TopOfBook) -> None:
-        self.ref_mid_x2 = top.bid_price + top.ask_price
-        if self.ref_mids.last != self.ref_mid_x2:
-            self.ref_mids.append(top.ts_local, self.ref_mid_x2)
+    def _record(self, kind: str, detail: str) -> None:
+        self.bad_input.record(kind, detail)
 
-    def _update_mid(self, ts: int) -> None:
-        mid_x2 = self.mid_x2
-        if mid_x2 is None or mid_x2 == self.mids.last:
-            return
-        ret = self.mids.append(ts, mid_x2)
-        for ewm in self.ewm:
-            ewm.add(ts, ret * ret)
+    # --- reads ---
 
-    def _update_scales(self, ts: int) -> None:
-        bid, bid_size, ask, ask_size = self._top()
-        if bid_size + ask_size > 0 and ask > bid:
-            self.typical_size.add(ts, (bid_size + ask_size) / 2)
-            self.typical_spread.add(ts, float(ask - bid))
-
-    def _top(self) -> tuple[int, int, int, int]:
-        return self.tob if self.tob is not None else self._book_top()
+    @property
+    def tob(self) -> tuple[int, int, int, int] | None:
+        """The venue's last top of book: bid, bid size, ask, ask size."""
+        ints = self.kernel.ints
+        if ints[TOB_BID] == NONE:
+            return None
+        return int(ints[TOB_BID]), int(ints[TOB_BID_SIZE]), int(ints[TOB_ASK]), int(ints[TOB_ASK_SIZE])
 
     @property
     def mid_x2(self) -> int | None:
         """Mid as bid + ask in ticks (exact): the venue's top of book when seen, else the depth book's."""
-        if self.tob is not None:
-            return self.tob[0] + self.tob[2]
-        bid, ask = self.depth.best_bid(), self.depth.best_ask()
-        if bid is None or ask is None:
-            return None
-        return bid[0] + ask[0]
+        return _optional(mid_x2(self.kernel.ints, self.kernel.book))
+
+    @property
+    def book_synced(self) -> bool:
+        return bool(self.kernel.ints[BOOK_SYNCED])
+
+    @property
+    def first_ts(self) -> int | None:
+        return _optional(self.kernel.ints[FIRST_TS])
+
+    @property
+    def last_book_ts(self) -> int | None:
+        return _optional(self.kernel.ints[LAST_BOOK_TS])
+
+    @property
+    def ref_mid_x2(self) -> int | None:
+        return _optional(self.kernel.ints[REF_MID_X2])
+
+    @property
+    def last_sample_ts(self) -> int:
+        return int(self.kernel.ints[LAST_SAMPLE_TS])
+
+    @property
+    def nonfinite_count(self) -> int:
+        return int(self.kernel.ints[NONFINITE])
 
     def is_warm(self, ts: int) -> bool:
-        ready = self.mid_x2 is not None and self.book_synced and self.first_ts is not None
-        if self.spec.reference_market is not None:
-            ready = ready and self.ref_mid_x2 is not None
-        return ready and self.first_ts is not None and ts - self.first_ts >= self.spec.warmup_ns
+        return bool(kernel.is_warm(self.kernel.ints, self.kernel.book, ts))
 
     # --- sampling ---
 
@@ -145,155 +172,60 @@ class FeatureState:
         """Features as of time ts (events with ts_local <= ts). Always finite; zeros before any data."""
         if ts < self.last_sample_ts:
             raise SampleOrderError(f"sample at {ts} after a sample at {self.last_sample_ts}")
-        self.last_sample_ts = ts
-        for window in (*self.trades, *self.ofi):
-            window.advance(ts)
-        self.mids.trim(ts)
-        self.ref_mids.trim(ts)
-        mid_x2 = self.mid_x2
-        if mid_x2 is None:
-            return np.zeros(len(self.names))
-        scales = self._scales(ts, mid_x2)
-        values = self._book_features(mid_x2, scales)
-        values += self._price_features(ts, mid_x2, scales)
-        values += self._flow_features(mid_x2, scales)
-        values += self._timing_features(ts, mid_x2, scales)
-        if self.spec.reference_market is not None:
-            values += self._reference_features(ts, mid_x2, scales)
-        out = np.asarray(values, dtype=np.float64)
-        finite = np.isfinite(out)
-        if not finite.all():
-            self.nonfinite_count += int((~finite).sum())
-            out[~finite] = 0.0
+        out = np.empty(len(self.names))
+        kernel.sample_into(*self.kernel.arrays(), ts, out)
         return out
 
-    def _scales(self, ts: int, mid_x2: int) -> _Scales:
-        bid, _, ask, _ = self._top()
-        tick_bps = 2e4 / mid_x2 if mid_x2 > 0 else 0.0
-        return _Scales(
-            spread=float(max(ask - bid, 1)),
-            size=max(self.typical_size.value, 1.0),
-            tick_bps=tick_bps,
-            vol_bps=self.ewm[-1].vol_per_sqrt_s(ts) if self.ewm else 0.0,
-        )
 
-    def _book_features(self, mid_x2: int, scales: _Scales) -> list[float]:
-        bid, bid_size, ask, ask_size = self._top()
-        mid = mid_x2 / 2
-        levels = max(*self.spec.depths, self.spec.slope_depth)
-        bids, asks = self.depth.depth(1, levels), self.depth.depth(-1, levels)
-        values = [_imbalance(bid_size, ask_size)]
-        values += [_imbalance(_cum(bids, d), _cum(asks, d)) for d in self.spec.depths]
-        micro = (bid * ask_size + ask * bid_size) / (bid_size + ask_size) if bid_size + ask_size else mid
-        typical_spread = self.typical_spread.value
-        spread_rel = math.log(scales.spread / typical_spread) if typical_spread > 0 else 0.0
-        values += [(micro - mid) / scales.spread, float(ask - bid), spread_rel]
-        book_bid, book_ask = (bids[0][0] if bids else bid), (asks[0][0] if asks else ask)
-        values.append(((book_bid + book_ask) / 2 - mid) / scales.spread)
-        depth = self.spec.slope_depth
-        values += [_slope(bids[:depth], scales.size), _slope(asks[:depth], scales.size)]
-        values += [math.log1p(_cum(side, depth) / scales.size) for side in (bids, asks)]
-        return values
+class ColumnStream:
+    """Event columns being applied to a FeatureState in time order (see `FeatureState.apply_columns`)."""
 
-    def _book_top(self) -> tuple[int, int, int, int]:
-        bid, ask = self.depth.best_bid() or (0, 0), self.depth.best_ask() or (0, 0)
-        return bid[0], bid[1], ask[0], ask[1]
+    def __init__(self, columns: EventColumns) -> None:
+        self.columns = columns
+        self.cursor = np.array([0, 0, 0, NONE, 0, NONE], dtype=np.int64)
+        self.trades_seen = 0
 
-    def _price_features(self, ts: int, mid_x2: int, scales: _Scales) -> list[float]:
-        values = []
-        for w in self.spec.return_windows_ms:
-            past = self.mids.mid_at(ts - w * NS_PER_MS)
-            values.append(scales.z(log_return_bps(mid_x2, past), w) if past is not None else 0.0)
-        longest = max(self.spec.realized_windows_ms)
-        long_rate = (self.mids.changes_since(ts - longest * NS_PER_MS) + 1) / longest
-        values += [
-            self.mids.changes_since(ts - w * NS_PER_MS) / w / long_rate for w in self.spec.activity_windows_ms
-        ]
-        values += [scales.in_spreads(ewm.vol_per_sqrt_s(ts)) for ewm in self.ewm]
-        for w in self.spec.realized_windows_ms:
-            realized = math.sqrt(self.mids.sum_sq_returns_since(ts - w * NS_PER_MS) / (w / 1000))
-            values.append(scales.in_spreads(realized))
-        return values
-
-    def _flow_features(self, mid_x2: int, scales: _Scales) -> list[float]:
-        values: list[float] = []
-        longest = self.trades[-1]
-        long_rate = (longest.sums[0] + 1) / longest.width_ns
-        for trades, ofi in zip(self.trades, self.ofi, strict=True):
-            count, buy, sell, notional = trades.sums
-            volume = buy + sell
-            values += [
-                _imbalance(buy, sell),
-                signed_log1p((buy - sell) / scales.size),
-                math.log1p(volume / scales.size),
-                count / trades.width_ns / long_rate,
-                (notional / volume - mid_x2 / 2) / scales.spread if volume else 0.0,
-                signed_log1p(ofi.sums[0] / scales.size),
-            ]
-        return values
-
-    def _timing_features(self, ts: int, mid_x2: int, scales: _Scales) -> list[float]:
-        start = self.first_ts if self.first_ts is not None else ts
-        trade_ts = self.last_trade[0] if self.last_trade else start
-        mid_ts = self.mids.last_ts if self.mids.last_ts is not None else start
-        book_ts = self.last_book_ts if self.last_book_ts is not None else start
-        # capped at the warm-up: how long the process has run must not leak in
-        cap = self.spec.warmup_ns
-        values = [math.log1p(min(max(ts - t, 0), cap) / NS_PER_S) for t in (trade_ts, mid_ts, book_ts)]
-        if self.last_trade is None:
-            return [*values, 0.0, 0.0]
-        return [*values, float(self.last_trade[2]), (self.last_trade[1] - mid_x2 / 2) / scales.spread]
-
-    def _reference_features(self, ts: int, mid_x2: int, scales: _Scales) -> list[float]:
-        ref = self.ref_mid_x2
-        values = [log_return_bps(mid_x2, ref) if ref is not None else 0.0]
-        for w in self.spec.reference_return_windows_ms:
-            past = self.ref_mids.mid_at(ts - w * NS_PER_MS)
-            ret = log_return_bps(ref, past) if ref is not None and past is not None else 0.0
-            values.append(scales.z(ret, w))
-        return values
+    @property
+    def next_ts(self) -> int | None:
+        at = int(self.cursor[kernel.AT])
+        return int(self.columns.ts[at]) if at < len(self.columns) else None
 
 
-@dataclass(frozen=True, slots=True)
-class _Scales:
-    """The instrument's current units: spread (ticks), typical top size (lots), one tick and the
-    long EWM volatility (bps, per sqrt second)."""
+class KernelBook:
+    """The feature state's depth book, read as an order book (best levels, best first)."""
 
-    spread: float
-    size: float
-    tick_bps: float
-    vol_bps: float
+    def __init__(self, state: KernelState) -> None:
+        self._state = state
 
-    def z(self, ret_bps: float, window_ms: int) -> float:
-        """A return in units of the move expected over its window (plus one tick, so a quiet book with
-        no volatility yet gives finite values)."""
-        return ret_bps / (self.vol_bps * math.sqrt(window_ms / 1000) + self.tick_bps)
+    def depth(self, side: int, k: int) -> list[tuple[int, int]]:
+        out = np.empty((k, 2), dtype=np.int64)
+        count = book_depth(self._state.ints, self._state.book, side, out)
+        return [(int(p), int(s)) for p, s in out[:count]]
 
-    def in_spreads(self, vol_bps: float) -> float:
-        return vol_bps / self.tick_bps / self.spread if self.tick_bps > 0 else 0.0
+    def _best(self, side: int) -> tuple[int, int] | None:
+        price, size = book_best(self._state.ints, self._state.book, side)
+        return None if price == NONE else (int(price), int(size))
 
+    def best_bid(self) -> tuple[int, int] | None:
+        return self._best(1)
 
-def _imbalance(bid_size: int, ask_size: int) -> float:
-    total = bid_size + ask_size
-    return (bid_size - ask_size) / total if total > 0 else 0.0
+    def best_ask(self) -> tuple[int, int] | None:
+        return self._best(-1)
 
-
-def _cum(levels: list[tuple[int, int]], depth: int) -> int:
-    return sum(size for _, size in levels[:depth])
+    def is_crossed(self) -> bool:
+        bid, ask = self.best_bid(), self.best_ask()
+        return bid is not None and ask is not None and bid[0] >= ask[0]
 
 
-def _slope(levels: list[tuple[int, int]], typical_size: float) -> float:
-    """Log cumulative size (in typical top sizes) per tick of distance from the best level: how fast
-    liquidity builds up."""
-    if not levels:
-        return 0.0
-    distance = max(abs(levels[-1][0] - levels[0][0]), 1)
-    return math.log1p(_cum(levels, len(levels)) / typical_size) / distance
+class KernelEwm:
+    """One EWM volatility of the feature state."""
+
+    def __init__(self, state: KernelState, index: int) -> None:
+        self._state, self._index = state, index
+
+    def vol_per_sqrt_s(self, ts: int) -> float:
+        return float(ewm_vol(self._state.ints, self._state.floats, self._index, ts))
 
 
-def _order_flow_imbalance(prev: tuple[int, int, int, int], new: tuple[int, int, int, int]) -> int:
-    """Cont, Kukanov and Stoikov (2014) order-flow imbalance of one top-of-book update, in lots."""
-    (pb, pbs, pa, pas), (nb, nbs, na, nas) = prev, new
-    bid_flow = (nbs if nb >= pb else 0) - (pbs if nb <= pb else 0)
-    ask_flow = (nas if na <= pa else 0) - (pas if na >= pa else 0)
-    return bid_flow - ask_flow
+def _optional(value: Any) -> int | None:
+    return None if value == NONE else int(value)

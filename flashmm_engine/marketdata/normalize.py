@@ -88,7 +88,7 @@ def iter_events(tables: NormalizedTables) -> Iterator[MarketEvent]:
     streams = [
         _keyed(0, _snapshots(tables.book_snapshot)),
         _keyed(1, _deltas(tables.book_delta)),
-        _keyed(2, _trades(tables.trade)),
+        _keyed(2, trades_of(tables.trade)),
         _keyed(3, _tops(tables.top_of_book)),
     ]
     for _, _, _, event in heapq.merge(*streams):
@@ -123,7 +123,7 @@ def _deltas(frame: pd.DataFrame) -> Iterator[BookDelta]:
         yield BookDelta(ts_exchange, ts_local, market, Side(side), price, size, seq)
 
 
-def _trades(frame: pd.DataFrame) -> Iterator[Trade]:
+def trades_of(frame: pd.DataFrame) -> Iterator[Trade]:
     for ts_exchange, ts_local, market, price, size, aggressor, trade_id in _rows(frame, tuple(frame.columns)):
         yield Trade(ts_exchange, ts_local, market, price, size, Side(aggressor), trade_id)
 

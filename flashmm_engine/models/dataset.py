@@ -12,7 +12,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from flashmm_engine.features.batch import FeatureFrame, compute_features
+from flashmm_engine.features.batch import FeatureFrame, compute_features_tables
 from flashmm_engine.features.labels import LabelSpec, compute_labels
 from flashmm_engine.features.spec import FeatureSpec, mirror_map
 
@@ -63,7 +63,6 @@ def capture_frames(
     paths: Sequence[Path], market: Literal["spot", "usdm"], spec: FeatureSpec, sample_ns: int
 ) -> list[FeatureFrame]:
     """Normalize each capture through the market-data pipeline and compute its features in batch."""
-    from flashmm_engine.marketdata.normalize import iter_events
     from flashmm_engine.venues.captures import load_capture
 
     frames = []
@@ -73,7 +72,7 @@ def capture_frames(
         tables = load_capture(path, market)
         normalized = time.perf_counter()
         log.info("normalized in %.1f s; computing features", normalized - started)
-        frames.append(compute_features(iter_events(tables), spec, tables.spec.symbol, sample_ns))
+        frames.append(compute_features_tables(tables, spec, sample_ns))
         log.info("features: %d samples in %.1f s", len(frames[-1].ts), time.perf_counter() - normalized)
     return sorted(frames, key=lambda frame: int(frame.ts[0]) if len(frame.ts) else 0)
 

@@ -93,6 +93,7 @@ def _export(
             "parity_max_abs_diff": diff,
             "latency_p50_us": latency.p50_us,
             "latency_p99_us": latency.p99_us,
+            "latency_cpu_p99_us": latency.cpu_p99_us,
         },
     }
     write_manifest(model_dir, manifest)

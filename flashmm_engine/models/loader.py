@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,9 @@ WARMUP_CALLS = 50
 PROBE_SEED = 20240808
 PROBE_ROWS = 8
 PROB_SUM_TOLERANCE = 1e-4
+WARMUP_MAX_NS = 1_000_000_000
+"""Warm-up stops early after this long: a model this slow is refused by the latency check anyway."""
+LATENCY_QUANTILE = 0.99
 
 
 class ModelRefused(RuntimeError):
@@ -51,6 +56,18 @@ class ProbeError(ModelRefused):
     """The model's output on the fixed probe is malformed, non-finite, or not a distribution."""
 
 
+class TooSlow(ModelRefused):
+    """The model's single-sample p99 latency is over the inference budget."""
+
+
+@dataclass(frozen=True, slots=True)
+class LatencyCheck:
+    """p99 of `calls` single-sample calls must be within `budget_ns`."""
+
+    budget_ns: int
+    calls: int
+
+
 @dataclass(frozen=True, slots=True)
 class LoadedModel:
     module: torch.jit.ScriptModule
@@ -68,7 +85,13 @@ class LoadedModel:
         return out.numpy()
 
 
-def load_model(model_dir: Path, expected_spec_hash: str | None = None) -> LoadedModel:
+def load_model(
+    model_dir: Path,
+    expected_spec_hash: str | None = None,
+    expected_sha256: str | None = None,
+    latency: LatencyCheck | None = None,
+) -> LoadedModel:
+    """`expected_sha256`: what the registry recorded; `latency`: refuse a model slower than the budget."""
     manifest = _manifest(model_dir)
     path = model_dir / MODEL_FILE
     if not path.is_file():
@@ -76,6 +99,8 @@ def load_model(model_dir: Path, expected_spec_hash: str | None = None) -> Loaded
     actual = sha256_file(path)
     if actual != manifest["sha256"]:
         raise ChecksumMismatch(f"{path}: sha256 {actual} != manifest {manifest['sha256']}")
+    if expected_sha256 is not None and actual != expected_sha256:
+        raise ChecksumMismatch(f"{path}: sha256 {actual} != registry {expected_sha256}")
     _check_spec(manifest, expected_spec_hash)
     try:
         module = torch.jit.load(str(path), map_location="cpu")  # type: ignore[no-untyped-call]
@@ -87,12 +112,42 @@ def load_model(model_dir: Path, expected_spec_hash: str | None = None) -> Loaded
     input_shape = tuple(int(d) for d in manifest["input_shape"])
     horizons = [str(h) for h in manifest["horizons"]]
     _probe(module, input_shape, len(horizons))
+    if latency is not None:
+        example = torch.zeros((1, *input_shape))
+        with torch.no_grad():
+            check_latency(lambda: module(example), latency)
     log.info("loaded model %s/%s from %s", manifest.get("name"), manifest["version"], model_dir)
     return LoadedModel(module, manifest, input_shape, horizons)
 
 
 async def load_model_async(model_dir: Path, expected_spec_hash: str | None = None) -> LoadedModel:
     return await asyncio.to_thread(load_model, model_dir, expected_spec_hash)
+
+
+def check_latency(
+    call: Callable[[], object], check: LatencyCheck, clock: Callable[[], int] = time.thread_time_ns
+) -> int:
+    """Time `check.calls` calls; returns the p99 in ns, or raises TooSlow as soon as more calls than
+    a p99 allows were over budget (a slow model is refused after a few calls, not after all of them).
+
+    The clock is the loading thread's CPU time: what the model costs, without the waits while the thread
+    is preempted (on a loaded machine those alone would refuse any model)."""
+    allowed_slow = int(check.calls * (1 - LATENCY_QUANTILE))
+    timings: list[int] = []
+    slow = 0
+    for _ in range(check.calls):
+        started = clock()
+        call()
+        elapsed = clock() - started
+        timings.append(elapsed)
+        if elapsed > check.budget_ns:
+            slow += 1
+            if slow > allowed_slow:
+                raise TooSlow(
+                    f"{slow} of {len(timings)} probe calls over the {check.budget_ns / 1000:.0f} us "
+                    f"inference budget (slowest {max(timings) / 1000:.0f} us)"
+                )
+    return int(np.percentile(np.asarray(timings), LATENCY_QUANTILE * 100))
 
 
 def _manifest(model_dir: Path) -> dict[str, Any]:
@@ -132,8 +187,11 @@ def _probe(module: torch.jit.ScriptModule, input_shape: tuple[int, ...], n_horiz
     probe = torch.randn((PROBE_ROWS, *input_shape), generator=generator)
     try:
         with torch.no_grad():
+            warmup_until = time.perf_counter_ns() + WARMUP_MAX_NS
             for _ in range(WARMUP_CALLS):
                 module(probe[:1])
+                if time.perf_counter_ns() > warmup_until:
+                    break
             out = module(probe)
     except RuntimeError as exc:
         raise ProbeError(f"model failed on the probe input ({exc})") from exc

@@ -19,7 +19,7 @@ from flashmm_engine.models.bootstrap import BootstrapConfig
 from flashmm_engine.models.dataset import BASELINE_FEATURE, Dataset, build_dataset, capture_frames, mirrored
 from flashmm_engine.models.export import export_model
 from flashmm_engine.models.holdout import Split, held_out, split_by_time
-from flashmm_engine.models.loader import load_model
+from flashmm_engine.models.loader import LoadedModel, load_model
 from flashmm_engine.models.metrics import fit_baseline, horizon_report
 from flashmm_engine.models.nets import ModelKind
 from flashmm_engine.models.registry import ModelRegistry
@@ -38,7 +38,9 @@ def load_frames(
 ) -> list[FeatureFrame]:
     """Every capture, each of its own market, through the market-data pipeline and the features."""
     return [
-        f for path, market in zip(paths, markets, strict=True) for f in capture_frames([path], market, spec, sample_ns)
+        f
+        for path, market in zip(paths, markets, strict=True)
+        for f in capture_frames([path], market, spec, sample_ns)
     ]
 
 
@@ -103,17 +105,55 @@ def train_from_captures(
     train_fraction: float = 0.7,
 ) -> dict[str, Any]:
     spec, label_spec = FeatureSpec(), LabelSpec(flat_band_ticks=settings.flat_band_ticks)
+    sample_ns = sample_grid_ns(spec, settings)
+    window = settings.seq_window if kind == "seq" else 1
+    timer = PhaseTimer()
+    ds = load_dataset(paths, markets, spec, label_spec, sample_ns, window)
+    timer.done("normalize+features")
+    sources = [str(p) for p in paths]
+    return train_dataset(
+        ds,
+        sources,
+        "+".join(dict.fromkeys(markets)),
+        kind,
+        name,
+        settings,
+        registry_url,
+        train_fraction,
+        timer,
+    )
+
+
+def sample_grid_ns(spec: FeatureSpec, settings: ModelSettings) -> int:
     sample_ns = settings.sample_ms * NS_PER_MS
     if spec.tick_ns % sample_ns:
         raise ValueError(
             f"models.sample_ms={settings.sample_ms} must divide the {spec.tick_ms} ms feature tick"
         )
-    window = settings.seq_window if kind == "seq" else 1
-    timer = PhaseTimer()
-    ds = load_dataset(paths, markets, spec, label_spec, sample_ns, window)
-    timer.done("normalize+features")
+    return sample_ns
+
+
+def train_dataset(
+    ds: Dataset,
+    sources: Sequence[str],
+    market: str,
+    kind: ModelKind,
+    name: str,
+    settings: ModelSettings,
+    registry_url: str,
+    train_fraction: float = 0.7,
+    timer: PhaseTimer | None = None,
+    shuffle_labels_seed: int | None = None,
+) -> dict[str, Any]:
+    """Fit, calibrate, export and register a candidate on a pooled dataset (`sources` name its inputs in
+    the manifest). `shuffle_labels_seed` permutes the labels of the training window (never the held-out
+    part): a deliberately worse candidate, for exercising the validation gate."""
+    spec, label_spec = FeatureSpec(), LabelSpec(flat_band_ticks=settings.flat_band_ticks)
+    timer = timer or PhaseTimer()
     embargo_ns = max(label_spec.horizons_ms) * NS_PER_MS
     split = split_by_time(ds, train_fraction, settings.validation_fraction, embargo_ns)
+    if shuffle_labels_seed is not None:
+        split = shuffled_training_labels(split, shuffle_labels_seed)
     names = spec.names()
     fitted = fit_candidate(
         split, kind, settings, names, len(label_spec.horizons_ms), embargo_ns, spec.tick_ns
@@ -135,7 +175,7 @@ def train_from_captures(
         "model_kind": kind,
         "residual": fitted.config.residual,
         "instruments": list(ds.instruments),
-        "market": "+".join(dict.fromkeys(markets)),
+        "market": market,
         "spec_hash": spec.spec_hash(),
         "feature_spec": spec.to_json_dict(),
         "feature_names": names,
@@ -144,9 +184,9 @@ def train_from_captures(
         "input_shape": list(ds.x.shape[1:]),
         "horizons": label_spec.horizon_names,
         "label_spec": asdict(label_spec),
-        "training_window": _window(split.train, paths),
+        "training_window": _window(split.train, sources),
         "training_windows": _windows(split.train),
-        "held_out_window": _window(test, paths),
+        "held_out_window": _window(test, sources),
         "metrics": held,
         "validation": {
             **validation,
@@ -158,6 +198,7 @@ def train_from_captures(
         },
         "baseline_table": table.tolist(),
         "train_config": asdict(fitted.config) | {"sample_ms": settings.sample_ms},
+        "labels_shuffled_seed": shuffle_labels_seed,
     }
     check_inputs = np.ascontiguousarray(test.x[:256] if len(test) else split.val.x[:256])
     manifest["timings_s"] = timer.phases
@@ -180,6 +221,18 @@ def train_from_captures(
         "instruments": list(ds.instruments),
         **held,
     }
+
+
+def shuffled_training_labels(split: Split, seed: int) -> Split:
+    """The training window's labels permuted across its rows (features untouched, held-out part kept)."""
+    rng = np.random.default_rng(seed)
+
+    def shuffled(ds: Dataset) -> Dataset:
+        return replace(ds, y=ds.y[rng.permutation(len(ds))])
+
+    return Split(
+        fit=shuffled(split.fit), val=shuffled(split.val), train=shuffled(split.train), test=split.test
+    )
 
 
 def train_config(kind: ModelKind, settings: ModelSettings) -> TrainConfig:
@@ -234,16 +287,40 @@ def evaluate_captures(
 ) -> dict[str, Any]:
     """Scores a model artifact on raw captures (normalized on the fly) against the baseline fitted at
     training time, on held-out samples only (see holdout.held_out), with bootstrap intervals."""
-    settings = settings or ModelSettings()
     loaded = load_model(model_dir)
-    manifest = loaded.manifest
-    spec = FeatureSpec.from_json_dict(manifest["feature_spec"])
-    label_spec = LabelSpec(
-        horizons_ms=tuple(int(h) for h in manifest["label_spec"]["horizons_ms"]),
-        flat_band_ticks=float(manifest["label_spec"]["flat_band_ticks"]),
-    )
+    spec, label_spec = _manifest_specs(loaded.manifest)
     window = loaded.input_shape[0] if len(loaded.input_shape) == 2 else 1
     ds = load_dataset(paths, markets, spec, label_spec, spec.tick_ns, window)
+    return evaluate_dataset(loaded, ds, from_fraction, settings)
+
+
+def evaluate_frames(
+    model_dir: Path,
+    frames: Sequence[FeatureFrame],
+    sample_ns: int,
+    from_fraction: float | None = None,
+    settings: ModelSettings | None = None,
+) -> dict[str, Any]:
+    """As evaluate_captures, on feature frames already computed (sampled every `sample_ns`, which must
+    divide the model's feature tick); scored on the tick grid, as the engine sees it."""
+    loaded = load_model(model_dir)
+    spec, label_spec = _manifest_specs(loaded.manifest)
+    if spec.tick_ns % sample_ns:
+        raise ValueError(f"features sampled every {sample_ns} ns do not divide the {spec.tick_ns} ns tick")
+    window = loaded.input_shape[0] if len(loaded.input_shape) == 2 else 1
+    ds = build_dataset(frames, label_spec, window, spec.tick_ns // sample_ns)
+    return evaluate_dataset(loaded, ds.select(ds.ts % spec.tick_ns == 0), from_fraction, settings)
+
+
+def evaluate_dataset(
+    loaded: LoadedModel,
+    ds: Dataset,
+    from_fraction: float | None = None,
+    settings: ModelSettings | None = None,
+) -> dict[str, Any]:
+    settings = settings or ModelSettings()
+    manifest = loaded.manifest
+    spec, label_spec = _manifest_specs(manifest)
     embargo_ns = max(label_spec.horizons_ms) * NS_PER_MS
     scored = held_out(ds, manifest, embargo_ns, from_fraction)
     ds = ds.select(scored.mask)
@@ -261,9 +338,18 @@ def evaluate_captures(
     return {"held_out": {"rule": scored.rule, "samples": counts}, **report, "warnings": scored.warnings}
 
 
-def _window(ds: Dataset, paths: Sequence[Path]) -> dict[str, Any]:
+def _manifest_specs(manifest: dict[str, Any]) -> tuple[FeatureSpec, LabelSpec]:
+    spec = FeatureSpec.from_json_dict(manifest["feature_spec"])
+    label_spec = LabelSpec(
+        horizons_ms=tuple(int(h) for h in manifest["label_spec"]["horizons_ms"]),
+        flat_band_ticks=float(manifest["label_spec"]["flat_band_ticks"]),
+    )
+    return spec, label_spec
+
+
+def _window(ds: Dataset, sources: Sequence[str]) -> dict[str, Any]:
     if not len(ds):
-        return {"n": 0, "files": [str(p) for p in paths]}
+        return {"n": 0, "files": list(sources)}
     start, end = int(ds.ts.min()), int(ds.ts.max())
     return {
         "start_ns": start,
@@ -271,7 +357,7 @@ def _window(ds: Dataset, paths: Sequence[Path]) -> dict[str, Any]:
         "start": datetime.fromtimestamp(start / 1e9, UTC).isoformat(),
         "end": datetime.fromtimestamp(end / 1e9, UTC).isoformat(),
         "n": len(ds),
-        "files": [str(p) for p in paths],
+        "files": list(sources),
     }
 
 

@@ -117,6 +117,18 @@ class ModelRegistry:
             row = conn.execute(_select().where(_in_production(name))).first()
         return None if row is None else _to_version(row)
 
+    def latest(self, name: str, stage: Stage) -> ModelVersion | None:
+        """The most recently created version of `name` in `stage` (the shadow's default challenger)."""
+        query = (
+            _select()
+            .where(model_versions.c.name == name, model_versions.c.stage == stage)
+            .order_by(model_versions.c.created_at.desc(), model_versions.c.id.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else _to_version(row)
+
     def promote(self, name: str, version: str, stage: Stage) -> Transition:
         """Move a version to `stage`; promoting to production retires the current production version."""
         return self._with_retry(lambda conn: self._promote(conn, name, version, stage, rollback=False))

@@ -14,9 +14,11 @@ import click
 import orjson
 
 from flashmm_engine.cli_support import emit, start_command
+from flashmm_engine.config.settings import Settings
 from flashmm_engine.db.engine import store_errors
 from flashmm_engine.errors import CommandFailed
 from flashmm_engine.models.registry import ModelRegistry, ModelVersion, RegistryError, Stage, Transition
+from flashmm_engine.models.registry_stream import publish
 
 PROMOTABLE = click.Choice(["validated", "production"])
 
@@ -46,8 +48,7 @@ def transition_json(transition: Transition) -> dict[str, Any]:
 
 
 @contextmanager
-def open_registry() -> Iterator[ModelRegistry]:
-    settings = start_command()
+def open_registry(settings: Settings) -> Iterator[ModelRegistry]:
     url = settings.database.resolved_url
     with store_errors(url):
         registry = ModelRegistry(url)
@@ -58,13 +59,33 @@ def open_registry() -> Iterator[ModelRegistry]:
 
 
 def run(operation: Callable[[ModelRegistry], dict[str, Any]]) -> None:
-    with open_registry() as registry:
+    with open_registry(start_command()) as registry:
         try:
             with store_errors(str(registry.engine.url)):
                 payload = operation(registry)
         except RegistryError as exc:
             raise CommandFailed(str(exc)) from exc
     emit(payload)
+
+
+def run_transition(operation: Callable[[ModelRegistry], Transition]) -> None:
+    """A stage change; a new production version is then announced on the Redis stream (when
+    configured) so engines reload now rather than at their next registry poll: `announced` is the
+    stream entry id, or null (no Redis, or not reachable: a warning on stderr, the change stands)."""
+    settings = start_command()
+    with open_registry(settings) as registry:
+        try:
+            with store_errors(str(registry.engine.url)):
+                transition = operation(registry)
+        except RegistryError as exc:
+            raise CommandFailed(str(exc)) from exc
+    payload = transition_json(transition)
+    redis_url = settings.redis.url
+    announced = None
+    if transition.model.stage == "production" and redis_url is not None:
+        r = settings.reload
+        announced = publish(redis_url.get_secret_value(), r.stream, r.stream_maxlen, transition.model)
+    emit({**payload, "announced": announced})
 
 
 @click.command("list")
@@ -86,11 +107,11 @@ def list_models(name: str | None) -> None:
 )
 def promote(name: str, version: str, stage: str | None) -> None:
     """Move NAME/VERSION forward; to production retires the current production version."""
-    run(lambda registry: transition_json(registry.advance(name, version, cast("Stage | None", stage))))
+    run_transition(lambda registry: registry.advance(name, version, cast("Stage | None", stage)))
 
 
 @click.command("rollback")
 @click.argument("name")
 def rollback(name: str) -> None:
     """Retire NAME's production version and restore the previously promoted one."""
-    run(lambda registry: transition_json(registry.rollback(name)))
+    run_transition(lambda registry: registry.rollback(name))

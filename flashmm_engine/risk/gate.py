@@ -24,6 +24,8 @@ from flashmm_engine.types import (
 )
 
 NS_PER_MIN = 60 * NS_PER_S
+OPERATOR_PREFIX = "operator_"
+"""Reasons an operator caused through the control API start with this; an operator may lift only those."""
 NS_PER_DAY = 86_400 * NS_PER_S
 
 
@@ -41,8 +43,10 @@ class RiskGate:
     # --- trading state ---
 
     def set_state(self, state: TradingState, reason: str, now_ns: int) -> bool:
-        """Move to `state` for `reason`; returns False (and changes nothing) when already there."""
-        if self.state.state is state:
+        """Move to `state` for `reason`; returns False (and changes nothing) when already there, except that
+        a system reason replaces an operator's: a fail-closed halt that comes while the operator has paused
+        must not be lifted by the operator's resume."""
+        if self.state.state is state and not self._operator_yields(reason):
             return False
         self.state = RiskState(state, reason, now_ns)
         self.transitions += 1
@@ -51,9 +55,12 @@ class RiskGate:
     def escalate(self, state: TradingState, reason: str, now_ns: int) -> bool:
         """Move to a stricter state only (ACTIVE < REDUCING < HALTED)."""
         order = (TradingState.ACTIVE, TradingState.REDUCING, TradingState.HALTED)
-        if order.index(state) <= order.index(self.state.state):
+        if order.index(state) < order.index(self.state.state):
             return False
         return self.set_state(state, reason, now_ns)
+
+    def _operator_yields(self, reason: str) -> bool:
+        return self.state.reason.startswith(OPERATOR_PREFIX) and not reason.startswith(OPERATOR_PREFIX)
 
     def on_equity(self, equity: int, now_ns: int) -> None:
         """Mark-to-market equity (notional units): the day's loss halts, a drawdown from the day's peak

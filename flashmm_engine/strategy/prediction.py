@@ -51,6 +51,11 @@ class ModelPredictor:
         band = float(loaded.manifest["label_spec"]["flat_band_ticks"])
         return cls(loaded, loaded.version, loaded.horizons, loaded.input_shape, band, measure_time)
 
+    def continue_from(self, previous: ModelPredictor) -> None:
+        """Start with `previous`'s latest feature rows (a model swap with the same feature spec), so a
+        sequence model predicts from its first cycle instead of after refilling its window."""
+        self._rows.extend(list(previous._rows)[-self.window :])
+
     def predict(self, features: NDArray[Any], mid_x2: int, ts_ns: int) -> Prediction | None:
         """None until a sequence model has a full window."""
         self._rows.append(np.asarray(features, dtype=np.float32))

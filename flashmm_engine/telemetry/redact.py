@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 
 MASK = "***"
 _PASSWORD = re.compile(r"^([^:/?#]+://[^:@/?#]*):[^@/?#]*@")
@@ -37,3 +39,86 @@ def redact_url(url: str | SecretStr | None) -> str:
 def _redact_pair(pair: str) -> str:
     key, sep, _ = pair.partition("=")
     return f"{key}={MASK}" if sep and key.lower() in _SECRET_QUERY_KEYS else pair
+
+
+SECRET_KEY_WORDS = (
+    "key",
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "mnemonic",
+    "dsn",
+    "authorization",
+    "auth",
+)
+"""A mapping entry whose key contains one of these words is masked whatever its value."""
+MIN_SECRET_CHARS = 4
+"""Shorter values are not searched for inside text: they would mask ordinary words and numbers."""
+_URL_IN_TEXT = re.compile(r"[a-z][a-z0-9+.\-]*://[^\s'\"<>]+", re.IGNORECASE)
+
+
+class SecretScrubber:
+    """Masks known secret values wherever they appear in text or nested data, the password of every URL in
+    text, and every entry whose key names a secret (`api_key`, `token`, `mnemonic`, `dsn`, ...)."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        values = {s for s in secrets if len(s) >= MIN_SECRET_CHARS}
+        for value in list(values):
+            values.update(_parts(value))
+        # longest first, so a secret containing another is masked whole
+        self.secrets = tuple(sorted(values, key=len, reverse=True))
+
+    def scrub_text(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, MASK)
+        return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)) if "@" in m.group(0) else m.group(0), text)
+
+    def scrub(self, value: Any, key: str | None = None) -> Any:
+        if key is not None and _names_secret(key):
+            return MASK if value not in (None, "", [], {}) else value
+        if isinstance(value, str):
+            return self.scrub_text(value)
+        if isinstance(value, dict):
+            return {k: self.scrub(v, str(k)) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.scrub(v) for v in value]
+        return value
+
+
+def _names_secret(key: str) -> bool:
+    lowered = key.lower()
+    return any(word in lowered for word in SECRET_KEY_WORDS)
+
+
+def _parts(secret: str) -> set[str]:
+    """Pieces of a URL-shaped secret (a DSN's key, a URL's password) that are secret on their own."""
+    if "://" not in secret:
+        return set()
+    try:
+        parts = urlsplit(secret)
+    except ValueError:
+        return set()
+    return {p for p in (parts.username, parts.password) if p and len(p) >= MIN_SECRET_CHARS}
+
+
+def secret_values(model: BaseModel) -> list[str]:
+    """Every SecretStr value anywhere in a settings tree (nested models, dicts and lists of them)."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, SecretStr):
+            found.append(value.get_secret_value())
+        elif isinstance(value, BaseModel):
+            for name in type(value).model_fields:
+                walk(getattr(value, name))
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list | tuple | set):
+            for item in value:
+                walk(item)
+
+    walk(model)
+    return found

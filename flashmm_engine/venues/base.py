@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
-from flashmm_engine.types import CancelRequest, MarketEvent, OpenOrder, OrderRequest, VenueEvent
+from flashmm_engine.types import (
+    CancelRequest,
+    MarketEvent,
+    MarketSpec,
+    OpenOrder,
+    OrderRequest,
+    VenueEvent,
+)
+
+RawTap = Callable[[int, str, bytes | str, MarketSpec | None], None]
+"""(ts_local_ns, market, raw message, the market's spec if known): a venue client calls it for every
+market-data message it receives, before decoding it (the engine records them, `engine/recording.py`)."""
 
 
 class VenueError(RuntimeError):

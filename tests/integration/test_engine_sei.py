@@ -69,15 +69,17 @@ async def test_engine_trades_on_the_sei_stub_and_cancels_everything_on_sigterm(
     await taker_order(stub, Side.BUY, BOOK_PRICE - BOOK_HALF_WIDTH, 100, 0)
     await taker_order(stub, Side.SELL, BOOK_PRICE + BOOK_HALF_WIDTH, 100, 1)
     await wait_blocks(2)
-    engine = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).parent / "flashmm"),
-        "engine",
-        "run",
-        env=env,
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    engine_log = tmp_path / "engine.log"
+    with engine_log.open("wb") as log:  # the child keeps its own descriptor
+        engine = await asyncio.create_subprocess_exec(
+            str(Path(sys.executable).parent / "flashmm"),
+            "engine",
+            "run",
+            env=env,
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=log,  # a file: an unread pipe would fill with the engine's log and stall it
+        )
     try:
         await wait_rows(ledger, "SELECT id FROM ledger_events WHERE kind = 'reconciled'", engine)
         bids = await wait_rows(
@@ -89,7 +91,7 @@ async def test_engine_trades_on_the_sei_stub_and_cancels_everything_on_sigterm(
         fills = await wait_rows(ledger, "SELECT fill_id, side, size FROM ledger_fills", engine)
         sent = time.monotonic()
         engine.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(engine.communicate(), 30)
+        await asyncio.wait_for(engine.wait(), 30)
         stop_s = time.monotonic() - sent
     finally:
         if engine.returncode is None:
@@ -103,7 +105,7 @@ async def test_engine_trades_on_the_sei_stub_and_cancels_everything_on_sigterm(
         f"\nsei: fills {fills}, trading position {position}, exit in {stop_s:.2f}s,"
         f" open after {len(still_open)}"
     )
-    assert engine.returncode == 0, stderr.decode()[-2000:]
+    assert engine.returncode == 0, engine_log.read_text(errors="replace")[-2000:]
     assert stop_s < STOP_BUDGET_S
     assert fills and fills[0][1] == 1 and position == sum(s * q for _, s, q in fills)
     assert rows and not still_open, "the engine's orders must all be cancelled on SIGTERM"

@@ -141,13 +141,15 @@ def test_unreachable_store_error_masks_the_password(tmp_path: Path) -> None:
 
 def test_sei_stub_at_debug_logs_no_request_header(secret_env: dict[str, str], tmp_path: Path) -> None:
     env = {**os.environ, **secret_env, "FLASHMM_HOME": str(tmp_path)}
-    proc = subprocess.Popen(
-        [FLASHMM, "venue", "sei-stub", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        text=True,
-    )
+    log_path = tmp_path / "stub.log"
+    with log_path.open("wb") as log:  # a file, not a pipe nobody reads while the stub runs
+        proc = subprocess.Popen(
+            [FLASHMM, "venue", "sei-stub", "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            env=env,
+            text=True,
+        )
     try:
         assert proc.stdout is not None
         ready = json.loads(proc.stdout.readline())
@@ -158,7 +160,8 @@ def test_sei_stub_at_debug_logs_no_request_header(secret_env: dict[str, str], tm
             assert resp.status == 200
     finally:
         proc.send_signal(signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=RUN_TIMEOUT_S)
+        proc.communicate(timeout=RUN_TIMEOUT_S)
+    stderr = log_path.read_text()
     assert proc.returncode == 0, stderr[-2000:]
     assert " DEBUG " in stderr
     assert "Authorization" not in stderr and "User-Agent" not in stderr

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 
 import aiohttp
+import orjson
 
 from flashmm_engine.config.sei import SeiSettings
 from flashmm_engine.service.backoff import Backoff
@@ -34,7 +35,7 @@ from flashmm_engine.types import (
     RejectReason,
     VenueEvent,
 )
-from flashmm_engine.venues.base import VenueError
+from flashmm_engine.venues.base import RawTap, VenueError
 from flashmm_engine.venues.sei.codec import CodecError, ContractCodec, ExecuteCall, FinCodec
 from flashmm_engine.venues.sei.events import EventFormatError, TxOutcome, outcome_from_rest
 from flashmm_engine.venues.sei.orders import CycleItem, OrderTracker
@@ -74,6 +75,7 @@ class SeiVenue:
             self.address, settings.contract_address, self.market, self.codec, settings.order_retention_s
         )
         self.bad_input = BadInputCounter(log)
+        self.raw_tap: RawTap | None = None
         self._queue: asyncio.Queue[VenueEvent] = asyncio.Queue()
         self._tasks = TaskTracker("sei-venue")
         self._session: aiohttp.ClientSession | None = None
@@ -274,9 +276,11 @@ class SeiVenue:
             response = await self._rest_client().smart_query(
                 self._s.contract_address, self.codec.book(BOOK_DEPTH)
             )
+            ts = self._clock.now_ns()
+            if self.raw_tap is not None:
+                self.raw_tap(ts, self.market.spec.symbol, orjson.dumps(response), self.market.spec)
             bids, asks = self.codec.parse_book(response)
             seq += 1
-            ts = self._clock.now_ns()
             yield BookSnapshot(ts, ts, self.market.spec.symbol, seq, tuple(bids), tuple(asks))
             await asyncio.sleep(self._s.block_time_s)
 

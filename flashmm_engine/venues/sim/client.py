@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -36,7 +37,7 @@ from flashmm_engine.types import (
     OrderRequest,
     VenueEvent,
 )
-from flashmm_engine.venues.base import VenueError
+from flashmm_engine.venues.base import RawTap, VenueError
 from flashmm_engine.venues.sim.market_messages import decode_market_message
 from flashmm_engine.venues.sim.protocol import (
     ProtocolError,
@@ -56,6 +57,7 @@ MAX_MESSAGE_BYTES = 10_000_000
 MARKET_QUEUE_MAX = 10_000
 EVENT_QUEUE_MAX = 10_000
 SNAPSHOT_ATTEMPTS = 5
+MARKET_KINDS = frozenset({"snapshot", "depth", "trade", "top"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +93,7 @@ class SimVenueClient:
         self.specs: dict[str, MarketSpec] = {}
         self.account: str | None = None
         self.reconnects = 0
+        self.raw_tap: RawTap | None = None
 
     # --- Venue protocol ---
 
@@ -205,23 +208,26 @@ class SimVenueClient:
         self._ws = ws
         if resuming:
             self.reconnects += 1
-        for msg in handshake:
+        for msg, raw, ts_local in handshake:
+            self._tap(msg, raw, ts_local)
             await self._guarded(msg)
 
-    async def _handshake(self, ws: ClientConnection) -> list[dict[str, Any]]:
+    async def _handshake(self, ws: ClientConnection) -> list[tuple[dict[str, Any], bytes | str, int]]:
         auth = {"op": "auth", "key": self._key.get_secret_value(), "last_seq": self._last_seq}
         await ws.send(orjson.dumps(auth))
         await ws.send(orjson.dumps({"op": "subscribe"}))
-        handshake: list[dict[str, Any]] = []
+        handshake: list[tuple[dict[str, Any], bytes | str, int]] = []
         async with asyncio.timeout(CONNECT_TIMEOUT_S):
-            while not handshake or handshake[-1].get("type") != "replayed":
-                msg = orjson.loads(await ws.recv())
+            while not handshake or handshake[-1][0].get("type") != "replayed":
+                raw = await ws.recv()
+                ts_local = time.time_ns()
+                msg = orjson.loads(raw)
                 if not isinstance(msg, dict):
                     self.bad_input.record("frame", "handshake message is not an object")
                     continue
                 if msg.get("type") == "error":
                     raise VenueError(f"sim venue refused the connection: {msg.get('reason')}")
-                handshake.append(msg)
+                handshake.append((msg, raw, ts_local))
         return handshake
 
     async def _supervise(self) -> None:
@@ -279,6 +285,7 @@ class SimVenueClient:
             self._pending.pop(request_id, None)
 
     async def _on_frame(self, raw: str | bytes) -> None:
+        ts_local = time.time_ns()
         try:
             msg = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -287,7 +294,13 @@ class SimVenueClient:
         if not isinstance(msg, dict):
             self.bad_input.record("frame", "a message must be a JSON object")
             return
+        self._tap(msg, raw, ts_local)
         await self._guarded(msg)
+
+    def _tap(self, msg: dict[str, Any], raw: bytes | str, ts_local: int) -> None:
+        if self.raw_tap is not None and msg.get("type") in MARKET_KINDS:
+            market = str(msg.get("market"))
+            self.raw_tap(ts_local, market, raw, self.specs.get(market))
 
     async def _guarded(self, msg: dict[str, Any]) -> None:
         try:

@@ -91,6 +91,18 @@ def test_halted_refuses_everything_and_screen_pulls_all_quotes() -> None:
     assert gate.approve(view(gate=gate), [Quote(Side.BUY, 998, 1)]) == []
 
 
+def test_a_system_reason_replaces_an_operators_in_the_same_state() -> None:
+    gate = RiskGate(LIMITS)
+    assert gate.set_state(TradingState.HALTED, "operator_pause", 1)
+    assert gate.set_state(TradingState.HALTED, "ledger_write_failed", 2)
+    assert gate.state.reason == "ledger_write_failed" and gate.state.since_ns == 2
+    assert not gate.set_state(TradingState.HALTED, "operator_halt", 3)
+    assert gate.state.reason == "ledger_write_failed"
+    assert gate.set_state(TradingState.REDUCING, "operator_flatten", 4)
+    assert gate.escalate(TradingState.REDUCING, "reconcile: position differs", 5)
+    assert gate.state.reason == "reconcile: position differs"
+
+
 def test_escalate_only_tightens() -> None:
     gate = RiskGate(LIMITS)
     assert gate.escalate(TradingState.HALTED, "storm", 1)

@@ -1,0 +1,1 @@
+"""Assets by stage. Each one orchestrates a flashmm_engine call and reports what it did as metadata."""

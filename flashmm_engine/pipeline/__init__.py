@@ -1,0 +1,1 @@
+"""The model lifecycle's steps as library calls: what the Dagster assets (and `flashmm pipeline`) run."""
