@@ -1,64 +1,29 @@
-"""Scrubbing of secret settings from everything FlashMM prints: log lines (tracebacks included), the
-one-line CLI errors and the --debug tracebacks.
+"""Scrubbing of secret settings from everything the CLI prints: log lines (tracebacks included), the
+one-line errors and the --debug tracebacks.
 
-`register_settings` collects every `SecretStr` of the settings (nested sections and dicts of them), plus
-the password part of secret URLs, and `scrub` replaces each occurrence by `***`. Values shorter than
-`MIN_SECRET_CHARS` are not scrubbed (replacing them would mangle ordinary text); settings validation is
-the place to refuse such weak secrets. The scrubbing formatter wraps the handlers' own formatters, so it
-sees the final text, exception and stack included, in text and JSON form alike.
+`register_settings` hands every `SecretStr` of the settings to one `telemetry.redact.SecretScrubber` (the
+scrubber Sentry and InfluxDB use too): each secret, the key and password parts of secret URLs, and the
+password of any URL in the text are masked. The scrubbing formatter wraps the handlers' own formatters, so
+it sees the final text, exception and stack included, in text and JSON form alike.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
-from typing import Any
-from urllib.parse import unquote, urlsplit
+from collections.abc import Iterable
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel
 
-from flashmm_engine.telemetry.redact import MASK
+from flashmm_engine.telemetry.redact import SecretScrubber, secret_values
 
-MIN_SECRET_CHARS = 4
-
-_secrets: tuple[str, ...] = ()
-
-
-def secret_values(settings: BaseModel) -> set[str]:
-    """Every secret a settings object holds, and the decoded and encoded password of each secret URL."""
-    found: set[str] = set()
-    for value in _walk(settings):
-        text = value.get_secret_value()
-        found.add(text)
-        if "://" in text:
-            try:
-                password = urlsplit(text).password
-            except ValueError:
-                continue
-            if password:
-                found.update((password, unquote(password)))
-    return {s for s in found if len(s) >= MIN_SECRET_CHARS}
-
-
-def _walk(value: Any) -> Iterator[SecretStr]:
-    if isinstance(value, SecretStr):
-        yield value
-    elif isinstance(value, BaseModel):
-        for name in type(value).model_fields:
-            yield from _walk(getattr(value, name))
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _walk(item)
-    elif isinstance(value, list | tuple | set | frozenset):
-        for item in value:
-            yield from _walk(item)
+_registered: set[str] = set()
+_scrubber = SecretScrubber(())
 
 
 def register_secrets(values: Iterable[str]) -> None:
-    """Add secrets to scrub (longest first, so one secret containing another is masked whole)."""
-    global _secrets
-    merged = set(_secrets) | {v for v in values if len(v) >= MIN_SECRET_CHARS}
-    _secrets = tuple(sorted(merged, key=len, reverse=True))
+    global _scrubber
+    _registered.update(values)
+    _scrubber = SecretScrubber(_registered)
 
 
 def register_settings(settings: BaseModel) -> None:
@@ -66,10 +31,7 @@ def register_settings(settings: BaseModel) -> None:
 
 
 def scrub(text: str) -> str:
-    for secret in _secrets:
-        if secret in text:
-            text = text.replace(secret, MASK)
-    return text
+    return _scrubber.scrub_text(text)
 
 
 class ScrubbingFormatter(logging.Formatter):
