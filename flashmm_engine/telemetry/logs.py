@@ -42,6 +42,8 @@ QUIET_LIBRARIES: dict[str, int] = {
     "aiohttp.access": logging.WARNING,
     "aiohttp.server": logging.WARNING,
     "aiohttp.web": logging.WARNING,
+    # at DEBUG numba logs every bytecode and SSA step of its JIT compilation: minutes on the first cycle
+    "numba": logging.WARNING,
     # at DEBUG these log every frame, API keys in auth messages included: never below INFO
     "websockets": logging.INFO,
     "websockets.client": logging.INFO,
