@@ -11,13 +11,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from flashmm_engine import __version__
-from flashmm_engine.config.scrub import secret_values
 from flashmm_engine.config.settings import Settings
 from flashmm_engine.engine.hot_state import HotStatePublisher
 from flashmm_engine.engine.recording import EngineRecorder
 from flashmm_engine.service.tasks import TaskTracker
 from flashmm_engine.telemetry.influx import InfluxWriter
-from flashmm_engine.telemetry.redact import SecretScrubber
+from flashmm_engine.telemetry.redact import SecretScrubber, secret_values
 from flashmm_engine.telemetry.sentry import SentryReporter
 from flashmm_engine.telemetry.status import TelemetryStatus
 

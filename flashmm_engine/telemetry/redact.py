@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 
 MASK = "***"
 _PASSWORD = re.compile(r"^([^:/?#]+://[^:@/?#]*):[^@/?#]*@")
@@ -101,3 +101,25 @@ def _parts(secret: str) -> set[str]:
     except ValueError:
         return set()
     return {p for p in (parts.username, parts.password) if p and len(p) >= MIN_SECRET_CHARS}
+
+
+def secret_values(model: BaseModel) -> list[str]:
+    """Every SecretStr value anywhere in a settings tree (nested models, dicts and lists of them); the
+    scrubber masks each, and the user and password parts of the URLs among them."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, SecretStr):
+            found.append(value.get_secret_value())
+        elif isinstance(value, BaseModel):
+            for name in type(value).model_fields:
+                walk(getattr(value, name))
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list | tuple | set | frozenset):
+            for item in value:
+                walk(item)
+
+    walk(model)
+    return found

@@ -3,12 +3,11 @@ and secret-named entries are masked anywhere in nested data; ordinary data passe
 
 from pydantic import SecretStr
 
-from flashmm_engine.config.scrub import secret_values
 from flashmm_engine.config.sei import SeiSettings
 from flashmm_engine.config.services import TelemetrySettings
 from flashmm_engine.config.settings import Settings
 from flashmm_engine.config.sim import SimSettings
-from flashmm_engine.telemetry.redact import MASK, SecretScrubber
+from flashmm_engine.telemetry.redact import MASK, SecretScrubber, secret_values
 
 DSN = "https://abcdef0123456789@o1.ingest.sentry.io/42"
 
