@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from pydantic import SecretStr
 
+from flashmm_engine.config.secret_files import SecretFileError, read_secret_file
 from flashmm_engine.errors import CommandFailed, InputError
 
 REQUEST_TIMEOUT_S = 10.0
@@ -24,13 +25,15 @@ class ControlReply:
 
 
 def read_token_file(path: Path) -> SecretStr:
+    """The control token from a file that only its owner may access (refused otherwise, as ssh refuses
+    a key file others can read)."""
     try:
-        text = path.read_text().strip()
-    except OSError as exc:
-        raise InputError(f"--token-file {path}: unreadable ({exc.strerror})") from None
-    if not text:
+        token = read_secret_file(path, "--token-file")
+    except SecretFileError as exc:
+        raise InputError(str(exc)) from None
+    if not token.get_secret_value():
         raise InputError(f"--token-file {path}: empty")
-    return SecretStr(text)
+    return token
 
 
 class ControlClient:

@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 from pydantic import SecretStr
 
+from flashmm_engine.config.control import ControlSettings
 from flashmm_engine.config.engine import EngineSettings
 from flashmm_engine.config.marketdata import RecorderSettings
 from flashmm_engine.config.reload import ReloadSettings
@@ -115,6 +116,7 @@ async def run_bench(
             telemetry=TelemetrySettings(log_level="WARNING"),
             recorder=RecorderSettings(directory=root / "raw"),  # recorded like a live run, then deleted
             reload=ReloadSettings(shadow=shadow),
+            control=ControlSettings(port=0),  # any free port: a bench beside a running engine still starts
         )
         runtime = EngineRuntime(settings, list(urls))
         stop = asyncio.Event()

@@ -46,6 +46,8 @@ async def test_cli_status_and_actions_against_a_running_engine(tmp_path: Path) -
     token_file.write_text(TOKEN + "\n")
     wrong_file = tmp_path / "wrong"
     wrong_file.write_text(WRONG)
+    for owner_only in (token_file, wrong_file):
+        owner_only.chmod(0o600)
     async with running_engine(tmp_path) as runtime:
         assert runtime.control is not None and runtime.control.port
         port = runtime.control.port
