@@ -9,8 +9,10 @@ stream alike)."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import logging
+import os
 from pathlib import Path
 
 import aiohttp
@@ -157,6 +159,21 @@ async def test_no_secret_leaks_through_errors_and_refusals(
     assert leaks(status_json, secrets) == [], "a secret in the status JSON"
     assert leaks(metrics_text, secrets) == [], "a secret in /metrics"
     assert leaks(stored, secrets) == [], "a secret in Redis"
+    written = written_files(tmp_path, Path(os.environ["FLASHMM_HOME"]))
+    assert any(path.name == "ledger.db" for path in written) and any(p.suffix == ".gz" for p in written)
+    in_files = {str(path): found for path in written if (found := leaks(file_text(path), secrets))}
+    assert in_files == {}, "a secret in a file the run wrote (SQL store, raw segments, var/)"
+
+
+def written_files(*roots: Path) -> list[Path]:
+    """Every file under the run's directories: the SQL stores (SQLite keeps text as is, WAL included), raw
+    segments and their specs, journals."""
+    return [path for root in roots for path in root.rglob("*") if path.is_file()]
+
+
+def file_text(path: Path) -> bytes:
+    data = path.read_bytes()
+    return gzip.decompress(data) if path.suffix == ".gz" else data
 
 
 async def control_pages(runtime: EngineRuntime) -> tuple[bytes, bytes]:
