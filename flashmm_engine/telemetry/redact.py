@@ -93,14 +93,17 @@ def _names_secret(key: str) -> bool:
 
 
 def _parts(secret: str) -> set[str]:
-    """Pieces of a URL-shaped secret (a DSN's key, a URL's password) that are secret on their own."""
+    """Pieces of a URL-shaped secret that are secret on their own: a URL's password, or, in a URL with no
+    password (a Sentry DSN), the user part, which is the key. A user name beside a password is not secret:
+    masking it would mangle ordinary words ("postgres" in "postgresql")."""
     if "://" not in secret:
         return set()
     try:
         parts = urlsplit(secret)
     except ValueError:
         return set()
-    return {p for p in (parts.username, parts.password) if p and len(p) >= MIN_SECRET_CHARS}
+    secret_part = parts.password or parts.username
+    return {secret_part} if secret_part and len(secret_part) >= MIN_SECRET_CHARS else set()
 
 
 def secret_values(model: BaseModel) -> list[str]:

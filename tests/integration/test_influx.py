@@ -24,6 +24,8 @@ from flashmm_engine.engine.runtime import EngineRuntime
 from tests.integration.sim_process import sim_venue_process
 from tests.integration.telemetry_support import free_port, victoria_metrics, wait_until
 
+EXPORT_POLLS = 600
+MIN_EXPORTED_POINTS = 3
 KEY = "influx-test-key"
 TOKEN = "influx-token-must-not-leak-7f3a"
 MARKET = "SIM:ETHUSD"
@@ -80,9 +82,16 @@ async def test_points_reach_victoria_metrics_and_failed_writes_are_counted(
         with victoria_metrics(vm_dir, port) as base_url:
             await wait_until(lambda: influx.points_written >= 5, WAIT_S, "points written")
             series: list[dict[str, object]] = []
-            for _ in range(200):
+            # VictoriaMetrics makes points searchable in batches: wait until the cycles series holds
+            # several, not only until it exists
+            for _ in range(EXPORT_POLLS):
                 series = await exported(base_url)
-                if any(s["metric"]["__name__"] == "flashmm_market_cycles" for s in series):  # type: ignore[index]
+                cycles_values = [
+                    s["values"]
+                    for s in series
+                    if s["metric"]["__name__"] == "flashmm_market_cycles"  # type: ignore[index]
+                ]
+                if cycles_values and len(cycles_values[0]) >= MIN_EXPORTED_POINTS:  # type: ignore[arg-type]
                     break
                 await asyncio.sleep(0.1)
             stop.set()
@@ -97,7 +106,12 @@ async def test_points_reach_victoria_metrics_and_failed_writes_are_counted(
     cycles = by_name["flashmm_market_cycles"]
     assert cycles["metric"]["market"] == MARKET and cycles["metric"]["instance"] == "e1"  # type: ignore[index]
     values = cycles["values"]
-    assert isinstance(values, list) and len(values) >= 3 and values == sorted(values) and values[-1] > 0
+    assert (
+        isinstance(values, list)
+        and len(values) >= MIN_EXPORTED_POINTS
+        and values == sorted(values)
+        and values[-1] > 0
+    )
     assert "flashmm_market_position_lots" in by_name
     assert cycles_while_down > 0
     assert TOKEN not in caplog.text

@@ -179,4 +179,15 @@ async def test_prometheus_scrapes_the_engine_and_evaluates_the_alerts(tmp_path: 
     suffixes = ("_total", "_bucket")
     bases = {next((n.removesuffix(s) for s in suffixes if n.endswith(s)), n) for n in referenced}
     assert bases <= exposed, f"the dashboard uses metrics the engine does not expose: {bases - exposed}"
-    assert sum(1 for v in answers.values() if v) >= len(answers) - 4, "most panels show data"
+    # in this run no model serves, the market is paused (no quotes) and nothing was rejected, refused or
+    # fell back: those panels have no series; every other panel must show data
+    may_be_empty = {
+        "flashmm_model_age_seconds",
+        "flashmm_quoted_spread_ticks",
+        "flashmm_fallbacks_total",
+        "flashmm_rejects_total",
+        "flashmm_risk_refusals_total",
+    }
+    empty = sorted(q for q, v in answers.items() if not v)
+    unexplained = [q for q in empty if not metric_names(q) <= may_be_empty]
+    assert unexplained == [], f"panels without data: {unexplained}"
