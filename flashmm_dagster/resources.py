@@ -44,8 +44,12 @@ class FlashmmResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         return Layout(self.settings().pipeline.root)
 
     def raw_dirs(self) -> list[Path]:
+        """The recorder's directory and its per-venue folders (the engine records into `<dir>/<venue>/`),
+        then the drop folders."""
         settings = self.settings()
-        return [settings.recorder.directory, *settings.pipeline.drop_dirs]
+        recorder = settings.recorder.directory
+        venues = sorted(p for p in recorder.iterdir() if p.is_dir()) if recorder.is_dir() else []
+        return [recorder, *venues, *settings.pipeline.drop_dirs]
 
     def database(self) -> str:
         return self.settings().database.resolved_url
