@@ -11,6 +11,7 @@ from pydantic import Field
 
 from flashmm_engine.config.settings import Settings
 from flashmm_engine.pipeline.layout import Layout
+from flashmm_engine.pipeline.segments import with_venue_folders
 
 
 class FlashmmResource(dg.ConfigurableResource):  # type: ignore[type-arg]
@@ -47,9 +48,7 @@ class FlashmmResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         """The recorder's directory and its per-venue folders (the engine records into `<dir>/<venue>/`),
         then the drop folders."""
         settings = self.settings()
-        recorder = settings.recorder.directory
-        venues = sorted(p for p in recorder.iterdir() if p.is_dir()) if recorder.is_dir() else []
-        return [recorder, *venues, *settings.pipeline.drop_dirs]
+        return [*with_venue_folders(settings.recorder.directory), *settings.pipeline.drop_dirs]
 
     def database(self) -> str:
         return self.settings().database.resolved_url
