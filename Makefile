@@ -8,9 +8,9 @@ TORCH_VERSION := 2.13.0
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 TORCH_INDEX_TIMEOUT_S ?= 10
 export GX_ANALYTICS_ENABLED := false
-export DAGSTER_HOME ?= $(CURDIR)/var/dagster_home
 # `make` targets keep their state in the checkout; a plain `flashmm` uses the user data directory
 export FLASHMM_HOME ?= $(CURDIR)/var
+export DAGSTER_HOME ?= $(FLASHMM_HOME)/dagster_home
 
 .PHONY: install services lint typecheck pytest test run start stop watch bench clean
 

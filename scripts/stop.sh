@@ -3,17 +3,21 @@
 # are gone (supervisorctl shutdown alone returns before they have stopped).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PIDFILE=var/supervisord.pid
+FLASHMM_HOME=$(realpath -m "${FLASHMM_HOME:-$(pwd)/var}")
+export FLASHMM_HOME
+export FLASHMM_DAGSTER_PORT="${FLASHMM_DAGSTER_PORT:-3000}"
+PIDFILE="$FLASHMM_HOME/supervisord.pid"
 STOP_WAIT_S=90
-if ! .venv/bin/supervisorctl -c deploy/supervisord.conf pid >/dev/null 2>&1; then
+SUPERVISORCTL=(scripts/supervisorctl.sh)
+if ! "${SUPERVISORCTL[@]}" pid >/dev/null 2>&1; then
   echo "stop: FlashMM is not running"
   exit 0
 fi
 pid=$(cat "$PIDFILE")
-.venv/bin/supervisorctl -c deploy/supervisord.conf shutdown >/dev/null
+"${SUPERVISORCTL[@]}" shutdown >/dev/null
 for _ in $(seq "$STOP_WAIT_S"); do
   kill -0 "$pid" 2>/dev/null || { echo "stop: FlashMM stopped"; exit 0; }
   sleep 1
 done
-echo "stop: supervisord ($pid) still runs after ${STOP_WAIT_S} s; see var/log/supervisord.log" >&2
+echo "stop: supervisord ($pid) still runs after ${STOP_WAIT_S} s; see $FLASHMM_HOME/log/supervisord.log" >&2
 exit 1
