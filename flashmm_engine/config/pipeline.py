@@ -6,7 +6,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-DEFAULT_MARKETS = ["binance-spot-ethusdt", "binance-usdm-ethusdt"]
+DEFAULT_MARKETS = ["binance-spot-ethusdt", "binance-usdm-ethusdt", "sim-ethusd"]
+"""The shared captures' markets and the sim venue's SIM:ETHUSD, which the default engine records."""
 
 
 class PipelineSettings(BaseModel):
@@ -18,7 +19,8 @@ class PipelineSettings(BaseModel):
     markets: list[str] = Field(
         default_factory=lambda: list(DEFAULT_MARKETS),
         min_length=1,
-        description="Market partitions, `<venue>-<market>-<symbol>` in lower case.",
+        description="Market partitions: each instrument's market id in lower case, `:` as `-` "
+        "(`binance-spot-ethusdt`, the sim venue's `sim-ethusd`).",
     )
     start: str = Field(
         default="2024-08-08-00:00",
