@@ -3,10 +3,24 @@
 # engine paper-trading on it, dagster-webserver on 127.0.0.1:$FLASHMM_DAGSTER_PORT (3000) and dagster-daemon.
 # Foreground by default (Ctrl-C stops everything); `--detach` returns once supervisord runs, and `make stop`
 # stops it. State, logs and the supervisor socket live in $FLASHMM_HOME (default ./var).
+# `--full` (`make run-full`): the same processes on PostgreSQL (ledger, registry, Dagster storage), Redis
+# (hot state, model stream), victoria-metrics for the InfluxDB write API and Prometheus scraping the engine;
+# servers already listening are used, missing ones come from scripts/ensure-services.sh and ensure-tools.sh.
+# State in $FLASHMM_HOME (default ./var/full).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-FLASHMM_HOME=$(realpath -m "${FLASHMM_HOME:-$ROOT/var}")
+DETACH=0 FULL=0
+for arg in "$@"; do
+  case "$arg" in
+    --detach) DETACH=1 ;;
+    --full) FULL=1 ;;
+    *) echo "run: unknown option $arg (expected --detach, --full)" >&2; exit 2 ;;
+  esac
+done
+DEFAULT_HOME="$ROOT/var"
+[[ $FULL == 1 ]] && DEFAULT_HOME="$ROOT/var/full"
+FLASHMM_HOME=$(realpath -m "${FLASHMM_HOME:-$DEFAULT_HOME}")
 export FLASHMM_HOME
 export DAGSTER_HOME="${DAGSTER_HOME:-$FLASHMM_HOME/dagster_home}"
 export FLASHMM_DAGSTER_PORT="${FLASHMM_DAGSTER_PORT:-3000}"
@@ -17,7 +31,11 @@ CONF="$ROOT/deploy/supervisord.conf"
 SUPERVISORCTL=("$ROOT/.venv/bin/supervisorctl" -c "$CONF")
 
 mkdir -p "$FLASHMM_HOME/log" "$DAGSTER_HOME"
-[[ -f "$DAGSTER_HOME/dagster.yaml" ]] || cp dagster.yaml "$DAGSTER_HOME/dagster.yaml"
+if [[ $FULL == 1 ]]; then
+  source scripts/run-full-env.sh
+else
+  [[ -f "$DAGSTER_HOME/dagster.yaml" ]] || cp dagster.yaml "$DAGSTER_HOME/dagster.yaml"
+fi
 
 # First start: a sim-venue API key and a control token of this machine's own, kept 0600 under FLASHMM_HOME.
 if [[ ! -f "$SECRETS" ]]; then
@@ -47,7 +65,7 @@ if "${SUPERVISORCTL[@]}" pid >/dev/null 2>&1; then
 fi
 
 cat <<INFO
-FlashMM is starting (logs in $FLASHMM_HOME/log):
+FlashMM is starting (logs in $FLASHMM_HOME/log, FLASHMM_HOME=$FLASHMM_HOME):
   Dagster UI        http://127.0.0.1:$FLASHMM_DAGSTER_PORT
   engine status     .venv/bin/flashmm status        (control token in $SECRETS)
   processes         scripts/supervisorctl.sh status
@@ -55,7 +73,7 @@ FlashMM is starting (logs in $FLASHMM_HOME/log):
 The first model: the engine quotes plain Avellaneda-Stoikov until the pipeline has trained, validated and
 promoted one from the engine's own recording (a few minutes; watch the bootstrap_lifecycle sensor).
 INFO
-if [[ "${1:-}" == "--detach" ]]; then
+if [[ $DETACH == 1 ]]; then
   exec .venv/bin/supervisord -c "$CONF"
 fi
 exec .venv/bin/supervisord -n -c "$CONF"

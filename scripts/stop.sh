@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # `make stop`: stop a FlashMM started with `make start` and wait until supervisord and every process it ran
-# are gone (supervisorctl shutdown alone returns before they have stopped).
+# are gone (supervisorctl shutdown alone returns before they have stopped). `--full`: the `make start-full`
+# run (default FLASHMM_HOME ./var/full).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-FLASHMM_HOME=$(realpath -m "${FLASHMM_HOME:-$(pwd)/var}")
+DEFAULT_HOME="$(pwd)/var"
+[[ "${1:-}" == "--full" ]] && DEFAULT_HOME="$(pwd)/var/full"
+FLASHMM_HOME=$(realpath -m "${FLASHMM_HOME:-$DEFAULT_HOME}")
 export FLASHMM_HOME
 export FLASHMM_DAGSTER_PORT="${FLASHMM_DAGSTER_PORT:-3000}"
 PIDFILE="$FLASHMM_HOME/supervisord.pid"
