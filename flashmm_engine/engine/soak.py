@@ -10,6 +10,7 @@ level, file descriptors and tasks in counts; the ranges after warm-up say whethe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sqlite3
 import tempfile
@@ -29,6 +30,7 @@ from flashmm_engine.config.settings import Settings
 from flashmm_engine.config.sim import SimSettings
 from flashmm_engine.engine.bench import BENCH_KEY, VENUE_START_S, _read_url, _rss_mb, _stop, _venue_process
 from flashmm_engine.engine.runtime import EngineRuntime
+from flashmm_engine.service.signals import install_stop_signals
 
 ENGINE_START_S = 300.0
 SECONDS_PER_HOUR = 3600.0
@@ -131,13 +133,16 @@ async def run_soak(
         stop = asyncio.Event()
         task = asyncio.get_running_loop().create_task(runtime.run(stop))
         await asyncio.wait_for(runtime.started.wait(), ENGINE_START_S)
+        interrupted = asyncio.Event()
+        install_stop_signals(interrupted)  # SIGTERM ends the soak early, still stopping every venue
         samples: list[SoakSample] = []
         started = time.monotonic()
         end = started + minutes * 60.0
         next_at = started
         while True:
             next_at += interval_s
-            await asyncio.sleep(max(0.0, min(next_at, end) - time.monotonic()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(interrupted.wait(), max(0.0, min(next_at, end) - time.monotonic()))
             rows, size = await asyncio.to_thread(ledger_size, ledger_path)
             stats = [r.stats for r in runtime.runners]
             sample = SoakSample(
@@ -154,7 +159,7 @@ async def run_soak(
             )
             samples.append(sample)
             emit(asdict(sample))
-            if time.monotonic() >= end - 1e-3:
+            if time.monotonic() >= end - 1e-3 or interrupted.is_set():
                 break
         states = sorted({r.core.state.state.value for r in runtime.runners})
         fills = sum(r.core.metrics.fills for r in runtime.runners)
@@ -162,7 +167,8 @@ async def run_soak(
         stop.set()
         await task
     return {
-        "minutes": minutes,
+        "minutes": samples[-1].minute if interrupted.is_set() else minutes,
+        "interrupted": interrupted.is_set(),
         "markets": n_markets,
         "hz": hz,
         "warmup_minutes": warmup_minutes,
