@@ -45,8 +45,8 @@ class FlashmmResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         return Layout(self.settings().pipeline.root)
 
     def raw_dirs(self) -> list[Path]:
-        """The recorder's directory and its per-venue folders (the engine records into `<dir>/<venue>/`),
-        then the drop folders."""
+        """The recorder's directory with its per-venue folders (`<directory>/<venue>/`), and the drop
+        folders."""
         settings = self.settings()
         return [*with_venue_folders(settings.recorder.directory), *settings.pipeline.drop_dirs]
 

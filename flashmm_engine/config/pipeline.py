@@ -69,6 +69,13 @@ class PipelineSettings(BaseModel):
     min_class_fraction: float = Field(
         default=0.02, ge=0, lt=0.34, description="Training-set balance check: each direction's share."
     )
+    bootstrap_min_samples: int = Field(
+        default=3_600,
+        ge=1,
+        description="First start: the `bootstrap_lifecycle` sensor trains, validates and promotes a first "
+        "model once the stored features hold this many samples (3,600 = 3 min of recording at 50 ms) and "
+        "no model is in production; a failed attempt is retried once the features have grown by half.",
+    )
     control_url: str = Field(
         default="http://127.0.0.1:8787", description="The engine's control API the live_trading asset reads."
     )

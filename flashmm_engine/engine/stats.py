@@ -44,6 +44,10 @@ class RuntimeStats:
     batches: int = 0
     cycle_ns: Samples = field(default_factory=Samples)
     tick_to_order_ns: Samples = field(default_factory=Samples)
+    """From the venue frame carrying the latest book update the cycle decided on being read off the socket
+    to the cycle's batch written to the venue socket (includes the wait for the cycle's grid time)."""
+    cycle_to_order_ns: Samples = field(default_factory=Samples)
+    """From the cycle's start to its batch written to the venue socket."""
     inference_ns: Samples = field(default_factory=Samples)
     jitter_ns: Samples = field(default_factory=Samples)
     market_messages: int = 0

@@ -44,8 +44,9 @@ def _frames(seed: int) -> tuple[list[tuple[int, bytes]], dict[int, tuple[dict[in
     rng = random.Random(seed)
     mid, seq = 200_000, 7
     bids, asks = _image(rng, mid)
-    frames = [(START_NS, {"type": "snapshot", "market": MARKET, "seq": seq, "ts": START_NS,
-                          "bids": sorted(bids.items(), reverse=True), "asks": sorted(asks.items())})]  # fmt: skip
+    snapshot = {"type": "snapshot", "market": MARKET, "seq": seq, "ts": START_NS}
+    snapshot |= {"bids": sorted(bids.items(), reverse=True), "asks": sorted(asks.items())}
+    frames = [(START_NS, snapshot)]
     last_image: dict[int, tuple[dict[int, int], dict[int, int]]] = {}
     for i in range(1, FRAMES):
         ts = START_NS + i * STEP_NS
