@@ -42,14 +42,17 @@ def test_new_segment_triggers_its_partition_once(tmp_path: Path, fixtures_dir: P
     drop = tmp_path / "drop"
     drop.mkdir()
     resource = FlashmmResource(pipeline_root=str(tmp_path / "pipeline"), drop_dirs=[str(drop)])
-    context = dg.build_sensor_context(resources={"flashmm": resource})
+    instance = dg.DagsterInstance.ephemeral()
+    context = dg.build_sensor_context(instance=instance, resources={"flashmm": resource})
     assert new_raw_segment(context).run_requests == []
     shutil.copy(fixtures_dir / "binance" / SPOT_SLICE, drop / SPOT_SLICE)
     (drop / "notes.raw.gz").write_bytes(b"not a capture")
     first = new_raw_segment(context)
     assert [split_key(r.partition_key) for r in first.run_requests] == [(SPOT_HOUR, SPOT_MARKET)]
     assert first.run_requests[0].tags["flashmm/segment"] == str(drop / SPOT_SLICE)
-    again = new_raw_segment(dg.build_sensor_context(cursor=first.cursor, resources={"flashmm": resource}))
+    again = new_raw_segment(
+        dg.build_sensor_context(instance=instance, cursor=first.cursor, resources={"flashmm": resource})
+    )
     assert again.run_requests == []
     assert str(drop / "notes.raw.gz") not in json.loads(again.cursor or "{}")
 
