@@ -52,12 +52,31 @@ class Tab:
                 return result
 
 
+def _port(port_file: Path) -> str | None:
+    text = port_file.read_text().strip() if port_file.exists() else ""
+    return text.split()[0] if text else None
+
+
+def _browser(profile: str, width: int, height: int) -> subprocess.Popen[bytes]:
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    return subprocess.Popen(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+         f"--user-data-dir={profile}", "--remote-debugging-port=0", f"--window-size={width},{height}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def _save(out: Path, data: str, url: str) -> None:
+    out.write_bytes(base64.b64decode(data))
+    print(f"{out}: {out.stat().st_size} bytes from {url}")
+
+
 async def _page_socket(port_file: Path) -> str:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + START_TIMEOUT_S
     while loop.time() < deadline:
-        if port_file.exists() and port_file.read_text().strip():
-            port = port_file.read_text().split()[0]
+        port = _port(port_file)
+        if port is not None:
             proc = await asyncio.create_subprocess_exec(
                 "curl", "-s", "-X", "PUT", f"http://127.0.0.1:{port}/json/new?about:blank",
                 stdout=asyncio.subprocess.PIPE,
@@ -71,13 +90,8 @@ async def _page_socket(port_file: Path) -> str:
 
 
 async def capture(out: Path, url: str, wait_s: float, width: int, height: int, clicks: list[str]) -> None:
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
     with tempfile.TemporaryDirectory() as profile:
-        browser = subprocess.Popen(
-            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-             f"--user-data-dir={profile}", "--remote-debugging-port=0", f"--window-size={width},{height}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        browser = _browser(profile, width, height)
         try:
             socket_url = await _page_socket(Path(profile) / "DevToolsActivePort")
             async with websockets.connect(socket_url, max_size=None) as socket:
@@ -93,8 +107,7 @@ async def capture(out: Path, url: str, wait_s: float, width: int, height: int, c
                     await asyncio.sleep(2)
                 await asyncio.sleep(wait_s / 2)
                 shot = await tab.call("Page.captureScreenshot", format="png")
-                out.write_bytes(base64.b64decode(shot["data"]))
-                print(f"{out}: {out.stat().st_size} bytes from {url}")
+                _save(out, shot["data"], url)
         finally:
             browser.terminate()
             browser.wait(timeout=30)
