@@ -44,8 +44,12 @@ class FlashmmResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         return Layout(self.settings().pipeline.root)
 
     def raw_dirs(self) -> list[Path]:
+        """The recorder's directory with its per-venue folders (`<directory>/<venue>/`), and the drop
+        folders."""
         settings = self.settings()
-        return [settings.recorder.directory, *settings.pipeline.drop_dirs]
+        recorded = settings.recorder.directory
+        venues = sorted(p for p in recorded.iterdir() if p.is_dir()) if recorded.is_dir() else []
+        return [recorded, *venues, *settings.pipeline.drop_dirs]
 
     def database(self) -> str:
         return self.settings().database.resolved_url

@@ -23,6 +23,7 @@ def test_hourly_ingest_requests_the_hour_that_ended_for_every_market() -> None:
     assert sorted(split_key(r.partition_key) for r in requests) == [
         ("2024-08-08-23:00", "binance-spot-ethusdt"),
         ("2024-08-08-23:00", "binance-usdm-ethusdt"),
+        ("2024-08-08-23:00", "sim-ethusd"),
     ]
 
 
