@@ -21,6 +21,9 @@ def feed_view(runner: MarketRunner, now_ns: int) -> FeedView:
     features = prediction = None
     warm = False
     volatility = None
+    reference_fresh = runner.reference is None or runner.reference.fresh(now_ns)
+    if not reference_fresh:
+        runner.stats.reference_stale_cycles += 1
     if top is not None:
         sample_ts = max(runner.last_event_ts, fs.last_sample_ts)
         vector = fs.sample(sample_ts)
@@ -41,6 +44,7 @@ def feed_view(runner: MarketRunner, now_ns: int) -> FeedView:
         warm,
         prediction,
         volatility,
+        reference_fresh,
     )
 
 

@@ -23,6 +23,7 @@ from flashmm_engine.config.engine import EngineSettings
 from flashmm_engine.engine.cadence import grid_ticks, period_ns
 from flashmm_engine.engine.feed_view import feed_view
 from flashmm_engine.engine.links import MarketLink, SimLink
+from flashmm_engine.engine.reference import ReferenceFeed
 from flashmm_engine.engine.stats import RuntimeStats
 from flashmm_engine.execution.core import TradingCore
 from flashmm_engine.features.state import FeatureState
@@ -108,6 +109,8 @@ class MarketRunner:
         self.last_event_ts = 0
         self.last_view: FeedView | None = None
         """The feed view of the latest cycle, read by the telemetry tasks (hot state, InfluxDB)."""
+        self.reference: ReferenceFeed | None = None
+        """The reference feed whose freshness each cycle checks (None: not configured)."""
         self.observe_cycle_ns: Callable[[int], None] | None = None
         self.observe_inference_ns: Callable[[int], None] | None = None
         """Metrics hooks (Prometheus histograms), called once per cycle / prediction when set."""

@@ -64,4 +64,6 @@ class RuntimeStats:
     """Longest span from the first fill the database refused to quoting again after a reconcile."""
     alerts: Counter[str] = field(default_factory=Counter)
     send_errors: int = 0
+    reference_stale_cycles: int = 0
+    """Cycles that found the reference feed stale or resyncing (and quoted base quotes)."""
     model_errors: int = 0
