@@ -1,4 +1,4 @@
-"""Compile the feature kernel ahead of use: `python -m flashmm_engine.features.warm_up`.
+"""Compile the feature kernel and the feed's compiled parts: `python -m flashmm_engine.features.warm_up`.
 
 numba compiles each kernel function on its first call and caches the machine code beside the source;
 after a fresh checkout (or an edit of the kernel) that first call takes a while. `make pytest` runs this
@@ -14,6 +14,7 @@ from flashmm_engine.features.event_columns import from_events
 from flashmm_engine.features.spec import FeatureSpec
 from flashmm_engine.features.state import ColumnStream, FeatureState
 from flashmm_engine.types import NS_PER_MS, BookDelta, BookSnapshot, MarketEvent, Side, TopOfBook, Trade
+from flashmm_engine.venues.binance.warm_up import warm_feed
 
 MARKET, REFERENCE = "warm-up:X", "warm-up:REF"
 
@@ -44,6 +45,7 @@ def warm_up() -> float:
     compute_features(iter(stream), spec, MARKET)
     columns = ColumnStream(from_events(stream, MARKET, REFERENCE))
     FeatureState(spec, MARKET).apply_columns(columns, stream[-1].ts_local, lambda _: None)
+    warm_feed()
     return time.perf_counter() - started
 
 

@@ -1,43 +1,65 @@
 """A price-level order book on integer ticks and lots: a snapshot plus absolute-size diffs.
 
-Levels live in one dict per side, so applying a level is O(1). The best price of each side is kept
-lazily: raised in O(1) when a better level appears and, when the best level is removed, found on the next
-query by stepping tick by tick from the old best (prices are integers; the next level is usually close).
+Levels live in one compiled hash table per side (`book_table`), so applying a level is O(1) and a whole
+diff is one call into machine code, from the live connector's lists and from a batch's level arrays alike:
+one implementation for both paths. The best price of each side is kept lazily (see `book_table`).
+`find_best` and `best_levels` serve dict-based books elsewhere (the simulated venue's).
 """
 
 from __future__ import annotations
 
 import heapq
-import operator
 from collections.abc import Iterable, Sequence
-from itertools import compress
+
+import numpy as np
+
+from flashmm_engine.marketdata.book_table import (
+    EMPTY,
+    NEED_ROOM,
+    NEGATIVE_SIZE,
+    NONE,
+    OK,
+    SCAN_TICKS,
+    STATE_FIELDS,
+    _apply_levels,
+    _best,
+    _crossed,
+    _rehash,
+)
+from flashmm_engine.marketdata.records import DepthDiff, Ints
 
 BID = 1
 ASK = -1
+INITIAL_SLOTS = 4096
+"""Hash slots per side before the first growth (a power of two)."""
+MAX_LOAD = 0.5
+"""Levels per slot before the tables double (`_apply_levels` asks for room past it)."""
 
 
 class BookError(ValueError):
     """An update that would corrupt the book (negative size, non-positive price)."""
 
 
-SCAN_TICKS = 64
-"""After the best level goes, look this many ticks past it before falling back to a full max/min."""
-
-
 class OrderBook:
-    __slots__ = ("_best", "_bound", "asks", "bids")
+    __slots__ = ("_keys", "_sizes", "_state")
 
     def __init__(self) -> None:
-        self.bids: dict[int, int] = {}
-        self.asks: dict[int, int] = {}
-        # per side: the best price if known; else None plus, if known, a bound no level is better than
-        self._best: dict[int, int | None] = {BID: None, ASK: None}
-        self._bound: dict[int, int | None] = {BID: None, ASK: None}
+        self._keys: Ints = np.zeros((2, INITIAL_SLOTS), dtype=np.int64)  # per side: prices, EMPTY if free
+        self._sizes: Ints = np.zeros((2, INITIAL_SLOTS), dtype=np.int64)
+        self._state: Ints = np.zeros(STATE_FIELDS, dtype=np.int64)
+
+    @property
+    def bids(self) -> dict[int, int]:
+        """A copy of the bid levels, price -> size."""
+        return self._side(0)
+
+    @property
+    def asks(self) -> dict[int, int]:
+        return self._side(1)
 
     def clear(self) -> None:
-        self.bids.clear()
-        self.asks.clear()
-        self._forget_best()
+        self._keys[:] = EMPTY
+        self._state[:] = NONE
 
     def load(self, bids: Iterable[tuple[int, int]], asks: Iterable[tuple[int, int]]) -> None:
         """Replace the whole book with a snapshot image. Zero-size levels are ignored."""
@@ -45,8 +67,8 @@ class OrderBook:
         new_asks = {p: s for p, s in asks if s}
         _validate(list(new_bids), list(new_bids.values()))
         _validate(list(new_asks), list(new_asks.values()))
-        self.bids, self.asks = new_bids, new_asks
-        self._forget_best()
+        self.clear()
+        self.apply(list(new_bids), list(new_bids.values()), list(new_asks), list(new_asks.values()))
 
     def apply(
         self,
@@ -58,67 +80,68 @@ class OrderBook:
         """Set each level to its absolute size (0 removes it). Validates all before changing anything."""
         if len(bid_prices) != len(bid_sizes) or len(ask_prices) != len(ask_sizes):
             raise BookError("price and size lists differ in length")
-        _validate(bid_prices, bid_sizes)
-        _validate(ask_prices, ask_sizes)
-        self._apply_side(self.bids, bid_prices, bid_sizes, BID)
-        self._apply_side(self.asks, ask_prices, ask_sizes, ASK)
+        try:
+            prices = np.array([*bid_prices, *ask_prices], dtype=np.int64)
+            sizes = np.array([*bid_sizes, *ask_sizes], dtype=np.int64)
+        except OverflowError:
+            raise BookError("a price or size beyond int64") from None
+        self.apply_levels(prices, sizes, 0, len(bid_prices), len(ask_prices))
+
+    def apply_diff(self, diff: DepthDiff) -> None:
+        """A diff's levels: straight from the batch's level arrays when it points into them."""
+        if diff.level_pool is None:
+            self.apply(diff.bid_prices, diff.bid_sizes, diff.ask_prices, diff.ask_sizes)
+        else:
+            prices, sizes = diff.level_pool
+            self.apply_levels(prices, sizes, diff.levels_at, len(diff.bid_prices), len(diff.ask_prices))
+
+    def apply_levels(self, prices: Ints, sizes: Ints, start: int, bids: int, asks: int) -> None:
+        """`bids` bid levels from `prices`/`sizes`[start], then `asks` ask levels, as `apply` does."""
+        while True:
+            status, value = _apply_levels(
+                self._keys, self._sizes, self._state, prices, sizes, start, bids, asks
+            )
+            if status == OK:
+                return
+            if status == NEED_ROOM:
+                self._grow(value)
+            elif status == NEGATIVE_SIZE:
+                raise BookError(f"negative size {value}")
+            else:
+                raise BookError(f"non-positive price {value}")
 
     def set_level(self, side: int, price: int, size: int) -> None:
-        _validate((price,), (size,))
-        self._apply_side(self.bids if side == BID else self.asks, (price,), (size,), side)
-
-    def _apply_side(
-        self, levels: dict[int, int], prices: Sequence[int], sizes: Sequence[int], side: int
-    ) -> None:
-        if not prices:
-            return
-        # bulk C-level update, then delete the levels whose final size is 0 (the last write of a price wins)
-        levels.update(zip(prices, sizes, strict=True))
-        removed = list(compress(prices, map(operator.not_, sizes)))
-        for price in removed:
-            if levels.get(price) == 0:
-                del levels[price]
-        best = self._best[side]
-        if best is not None and best not in levels:
-            self._bound[side] = best  # the old best bounds every remaining level
-            best = None
-        if len(removed) < len(prices):
-            live = compress(prices, sizes)
-            candidate = max(live) if side == BID else min(live)
-            reference = best if best is not None else self._bound[side]
-            if reference is not None and (candidate - reference) * side > 0:
-                if candidate in levels:
-                    best = candidate
-                else:  # set then removed within this update: it still bounds every level
-                    best, self._bound[side] = None, candidate
-        self._best[side] = best
-
-    def _find_best(self, side: int) -> int | None:
-        return find_best(self.bids if side == BID else self.asks, side, self._bound[side])
-
-    def _forget_best(self) -> None:
-        self._best[BID] = self._best[ASK] = None
-        self._bound[BID] = self._bound[ASK] = None
+        if side == BID:
+            self.apply([price], [size], [], [])
+        else:
+            self.apply([], [], [price], [size])
 
     def best_bid(self) -> tuple[int, int] | None:
-        best = self._best[BID]
-        if best is None:
-            best = self._best[BID] = self._find_best(BID)
-        return None if best is None else (best, self.bids[best])
+        price, size = _best(self._keys, self._sizes, self._state, 0)
+        return None if price == NONE else (price, size)
 
     def best_ask(self) -> tuple[int, int] | None:
-        best = self._best[ASK]
-        if best is None:
-            best = self._best[ASK] = self._find_best(ASK)
-        return None if best is None else (best, self.asks[best])
+        price, size = _best(self._keys, self._sizes, self._state, 1)
+        return None if price == NONE else (price, size)
 
     def depth(self, side: int, k: int) -> list[tuple[int, int]]:
         """The best `k` levels of one side, best first."""
-        return best_levels(self.bids if side == BID else self.asks, side, k)
+        return best_levels(self._side(0 if side == BID else 1), side, k)
 
     def is_crossed(self) -> bool:
-        bid, ask = self.best_bid(), self.best_ask()
-        return bid is not None and ask is not None and bid[0] >= ask[0]
+        return bool(_crossed(self._keys, self._sizes, self._state))
+
+    def _side(self, row: int) -> dict[int, int]:
+        used = self._keys[row] != EMPTY
+        return dict(zip(self._keys[row][used].tolist(), self._sizes[row][used].tolist(), strict=True))
+
+    def _grow(self, levels: int) -> None:
+        slots = self._keys.shape[1]
+        while levels > slots * MAX_LOAD:
+            slots *= 2
+        keys, sizes = np.zeros((2, slots), dtype=np.int64), np.zeros((2, slots), dtype=np.int64)
+        _rehash(self._keys, self._sizes, keys, sizes)
+        self._keys, self._sizes = keys, sizes
 
 
 def find_best(levels: dict[int, int], side: int, bound: int | None) -> int | None:

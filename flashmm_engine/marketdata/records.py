@@ -7,7 +7,7 @@ them without knowing the venue. Update ids follow the common diff-depth model: a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -28,6 +28,8 @@ class DepthDiff:
     ask_prices: list[int]
     ask_sizes: list[int]
     levels_at: int = -1  # batch path: where its levels (bids, then asks) start in the batch's level arrays
+    # batch path: those arrays (prices, sizes); not part of the diff's value
+    level_pool: tuple[Ints, Ints] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)

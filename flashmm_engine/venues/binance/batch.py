@@ -1,34 +1,33 @@
-"""The batch feed path for whole capture files: parse every line of a capture at once, vectorized.
+"""The batch feed path for whole capture files: parse every line of a capture at once, compiled.
 
-Lines are routed by cheap prefix checks; depth diffs, bookTickers and trades in Binance's exact formats are
-parsed by `batch_depth` / `batch_flat` without a Python object per number; every other line (the REST
-snapshot, other formats, anything malformed) goes through the per-message `MessageParser`, so errors are
-classified exactly as on the live path. `FeedProcessor.on_batch` then runs the same sync and book code as
+One pass of `batch_scan` over the bytes takes the depth diffs, bookTickers and trades in Binance's exact
+layouts (`batch_templates`) without a Python object per number; every other line (the REST snapshot, other
+formats, anything malformed) goes through the per-message `MessageParser`, so errors are classified exactly
+as on the live path. `FeedProcessor.on_batch` then runs the same sync and book code as
 the live connector over the result, in file order.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from flashmm_engine.marketdata.capture import parse_stamp
 from flashmm_engine.marketdata.records import BookTicker, DepthDiff, DepthSnapshot, TradeMessage
 from flashmm_engine.types import NS_PER_MS, MarketSpec
-from flashmm_engine.venues.binance.batch_depth import header_template, parse_depth
-from flashmm_engine.venues.binance.batch_digits import Ints, Mask, matches, words
-from flashmm_engine.venues.binance.batch_flat import (
+from flashmm_engine.venues.binance.batch_scan import SLOW, Ints, Scan, scan
+from flashmm_engine.venues.binance.batch_templates import (
     BOOK_TICKER_TEMPLATES,
+    DEPTH_TEMPLATES,
     TRADE_TEMPLATES,
-    Template,
-    parse_flat,
-    slot_steps,
-    templates,
+    Compiled,
+    compile_layout,
+    link,
 )
-from flashmm_engine.venues.binance.batch_lines import STAMP_DIGITS, Lines, index_lines, stamps
-from flashmm_engine.venues.binance.markets import DEPTH_STREAMS, TRADE_STREAMS, BinanceMarket
+from flashmm_engine.venues.binance.markets import DEPTH_STREAMS, BinanceMarket
 from flashmm_engine.venues.binance.messages import MAX_EXCHANGE_MS, MalformedMessage, MessageParser
 
 BookItem = DepthDiff | DepthSnapshot | MalformedMessage
@@ -44,6 +43,8 @@ TICKER_COLUMNS = (
     "ask_size",
 )
 TRADE_COLUMNS = ("line", "ts_local", "ts_exchange", "price", "size", "buyer_is_maker", "trade_id")
+EXCHANGE_SLOT = {DEPTH: "E", TICKER: "E", TRADE: "T"}
+"""The slot holding each kind's exchange time, in ms (checked against MAX_EXCHANGE_MS)."""
 
 
 @dataclass
@@ -66,100 +67,109 @@ class BatchParser:
         other depth stream take the per-message path."""
         self.parser = MessageParser(spec, symbol)
         self.spec = spec
-        lower = symbol.lower()
-        self._prefixes = {
-            DEPTH: f'{{"stream":"{lower}@{depth_stream or DEPTH_STREAMS[market]}",'.encode(),
-            TICKER: f'{{"stream":"{lower}@bookTicker",'.encode(),
-            TRADE: f'{{"stream":"{lower}@{TRADE_STREAMS[market]}",'.encode(),
+        stream = depth_stream or DEPTH_STREAMS[market]
+        layouts = {
+            DEPTH: compile_layout(DEPTH_TEMPLATES[market], symbol, stream),
+            TICKER: compile_layout(BOOK_TICKER_TEMPLATES[market], symbol),
+            TRADE: compile_layout(TRADE_TEMPLATES[market], symbol),
         }
-        self._depth_header = header_template(market, symbol)
-        # the stream prefix is checked when lines are routed: templates start right after it
-        self._templates = {
-            TICKER: _after(templates(BOOK_TICKER_TEMPLATES[market], symbol), self._prefixes[TICKER]),
-            TRADE: _after(templates(TRADE_TEMPLATES[market], symbol), self._prefixes[TRADE]),
-        }
+        self._layouts: dict[int, Compiled] = {k: v for k, v in layouts.items() if v is not None}
+        self._program, self._bounds, self._literals = link([layouts[k] for k in (DEPTH, TICKER, TRADE)])
+        ticks, lots = self.parser.ticks, self.parser.lots
+        self._units = np.array([[ticks.decimals, ticks.multiple], [lots.decimals, lots.multiple]], np.int64)
 
     def parse(self, text: bytes) -> ParsedBatch:
         """Every line of a capture's text (`<ts_local_ns> <raw>` lines), in file order."""
-        lines = index_lines(text)
-        stamp, regular = stamps(lines)
-        kinds = self._kinds(lines, regular)
-        other = [int(i) for i in np.flatnonzero(kinds < 0)]
-        book: list[tuple[int, int, BookItem]] = []
-        depth = np.flatnonzero(kinds == DEPTH)
-        depth_stamps = stamp[depth].tolist()
-        after_prefix = _bodies(lines, depth) + len(self._prefixes[DEPTH])
-        steps = (self.spec.tick_size, self.spec.lot_size)
-        parsed = parse_depth(lines, after_prefix, lines.ends[depth], depth_stamps, self._depth_header, steps)
-        for index, ts_local, diff in zip(depth.tolist(), depth_stamps, parsed.diffs, strict=True):
-            if diff is None:
-                other.append(index)
-            else:
-                book.append((index, ts_local, diff))
-        tickers = self._flat(lines, np.flatnonzero(kinds == TICKER), stamp, TICKER, other)
-        trades = self._flat(lines, np.flatnonzero(kinds == TRADE), stamp, TRADE, other)
-        slow_tickers, slow_trades = self._parse_slow(lines, sorted(other), book)
+        found = scan(text, self._program, self._bounds, self._literals, self._units)
+        kinds = found.kinds
+        for kind, layout in self._layouts.items():
+            at = np.flatnonzero(kinds == kind)
+            values = found.values[at]
+            bad = np.zeros(len(at), dtype=np.bool_)
+            if EXCHANGE_SLOT[kind] in layout.slots:
+                bad |= values[:, layout.slots.index(EXCHANGE_SLOT[kind])] > MAX_EXCHANGE_MS
+            if kind == DEPTH:
+                bad |= values[:, layout.slots.index("U")] > values[:, layout.slots.index("u")]
+            kinds[at[bad]] = SLOW
+        book = self._diffs(found, np.flatnonzero(kinds == DEPTH))
+        tickers = self._tickers(found, np.flatnonzero(kinds == TICKER))
+        trades = self._trades(found, np.flatnonzero(kinds == TRADE))
+        slow_tickers, slow_trades = self._parse_slow(
+            text, found, np.flatnonzero(kinds == SLOW).tolist(), book
+        )
         book.sort(key=lambda item: item[0])
         return ParsedBatch(
-            messages=len(lines.starts),
+            messages=len(kinds),
             book=book,
-            level_prices=parsed.prices,
-            level_sizes=parsed.sizes,
+            level_prices=found.prices,
+            level_sizes=found.sizes,
             tickers=_merge(tickers, slow_tickers, TICKER_COLUMNS),
             trades=_merge(trades, slow_trades, TRADE_COLUMNS),
         )
 
-    def _kinds(self, lines: Lines, regular: Mask) -> Ints:
-        """DEPTH, TICKER or TRADE for lines with our stream's exact prefix, else -1 (per-message path)."""
-        kinds = np.full(len(lines.starts), -1, dtype=np.int64)
-        bodies = _bodies(lines, np.arange(len(lines.starts)))
-        byte_words = words(lines.buf)
-        for kind, prefix in self._prefixes.items():
-            at = np.flatnonzero(regular & (kinds < 0) & (lines.ends - bodies >= len(prefix)))
-            kinds[at[matches(byte_words, bodies[at], prefix)]] = kind
-        return kinds
+    def _slot(self, found: Scan, at: Ints, kind: int, name: str) -> Ints:
+        column: Ints = found.values[at, self._layouts[kind].slots.index(name)]
+        return column
 
-    def _flat(self, lines: Lines, at: Ints, stamp: Ints, kind: int, other: list[int]) -> dict[str, Ints]:
-        """Columns of the lines that match a template; the rest join `other` for the per-message parser."""
-        after_prefix = _bodies(lines, at) + len(self._prefixes[kind])
-        flat = parse_flat(lines, after_prefix, lines.ends[at], self._templates[kind], slot_steps(self.spec))
-        matched, values = flat.matched, flat.columns
-        exchange_slot = "E" if kind == TICKER else "T"
-        if exchange_slot in values:
-            in_range = values[exchange_slot] <= MAX_EXCHANGE_MS
-            matched[np.flatnonzero(matched)[~in_range]] = False
-            values = {name: column[in_range] for name, column in values.items()}
-        other += at[~matched].tolist()
-        build = self._tickers if kind == TICKER else self._trades
-        return build(at[matched], stamp[at[matched]], values)
+    def _diffs(self, found: Scan, at: Ints) -> list[tuple[int, int, BookItem]]:
+        """The matched diffs, each with its `levels_at` in the batch's level arrays."""
+        if not len(at):
+            return []
+        prices, sizes = found.prices.tolist(), found.sizes.tolist()
+        starts = found.levels_at[at]
+        middles = starts + found.bid_counts[at]
+        ends = (middles + found.ask_counts[at]).tolist()
+        starts_list, middles_list = starts.tolist(), middles.tolist()
+        slots = self._layouts[DEPTH].slots
+        previous = self._slot(found, at, DEPTH, "pu").tolist() if "pu" in slots else [-1] * len(at)
+        stamps = found.stamps[at].tolist()
+        diffs = map(
+            DepthDiff,
+            stamps,
+            (self._slot(found, at, DEPTH, "E") * NS_PER_MS).tolist(),
+            self._slot(found, at, DEPTH, "U").tolist(),
+            self._slot(found, at, DEPTH, "u").tolist(),
+            previous,
+            [prices[low:middle] for low, middle in zip(starts_list, middles_list, strict=True)],
+            [sizes[low:middle] for low, middle in zip(starts_list, middles_list, strict=True)],
+            [prices[middle:high] for middle, high in zip(middles_list, ends, strict=True)],
+            [sizes[middle:high] for middle, high in zip(middles_list, ends, strict=True)],
+            starts_list,
+            itertools.repeat((found.prices, found.sizes)),
+        )
+        return list(zip(at.tolist(), stamps, diffs, strict=True))
 
-    def _tickers(self, line: Ints, stamps: Ints, values: dict[str, Ints]) -> dict[str, Ints]:
-        if not len(line):
+    def _tickers(self, found: Scan, at: Ints) -> dict[str, Ints]:
+        if TICKER not in self._layouts or not len(at):
             return {name: np.zeros(0, dtype=np.int64) for name in TICKER_COLUMNS}
-        exchange = values["E"] * NS_PER_MS if "E" in values else stamps  # spot bookTicker has no E
+        slots = self._layouts[TICKER].slots
+        stamps = found.stamps[at]
+        # spot bookTicker has no E
+        exchange = self._slot(found, at, TICKER, "E") * NS_PER_MS if "E" in slots else stamps
         names = ("update_id", "bid_price", "bid_size", "ask_price", "ask_size")
         return {
-            "line": line,
+            "line": at,
             "ts_local": stamps,
             "ts_exchange": exchange,
-            **{name: values[slot] for name, slot in zip(names, ("u", "b", "B", "a", "A"), strict=True)},
+            **{name: self._slot(found, at, TICKER, s) for name, s in zip(names, "ubBaA", strict=True)},
         }
 
-    def _trades(self, line: Ints, stamps: Ints, values: dict[str, Ints]) -> dict[str, Ints]:
-        if not len(line):
+    def _trades(self, found: Scan, at: Ints) -> dict[str, Ints]:
+        if TRADE not in self._layouts or not len(at):
             return {name: np.zeros(0, dtype=np.int64) for name in TRADE_COLUMNS}
         names = ("ts_exchange", "price", "size", "buyer_is_maker", "trade_id")
-        slots = (values["T"] * NS_PER_MS, values["p"], values["q"], values["m"], values["t"])
-        return {"line": line, "ts_local": stamps, **dict(zip(names, slots, strict=True))}
+        slot = self._slot
+        values = (slot(found, at, TRADE, "T") * NS_PER_MS, *(slot(found, at, TRADE, s) for s in "pqmt"))
+        return {"line": at, "ts_local": found.stamps[at], **dict(zip(names, values, strict=True))}
 
     def _parse_slow(
-        self, lines: Lines, other: list[int], book: list[tuple[int, int, BookItem]]
+        self, text: bytes, found: Scan, other: list[int], book: list[tuple[int, int, BookItem]]
     ) -> tuple[list[tuple[int, BookTicker]], list[tuple[int, TradeMessage]]]:
         """Lines the fast paths did not take, exactly as `FeedProcessor.on_lines` treats them."""
         tickers: list[tuple[int, BookTicker]] = []
         trades: list[tuple[int, TradeMessage]] = []
         for index in other:
-            line = lines.line(index)
+            line = text[int(found.starts[index]) : int(found.ends[index])]
             stamp, sep, raw = line.partition(b" ")
             ts_local = parse_stamp(stamp)
             if not (sep and raw) or ts_local is None:
@@ -178,17 +188,6 @@ class BatchParser:
             else:
                 book.append((index, ts_local, message))
         return tickers, trades
-
-
-def _after(variants: list[Template], prefix: bytes) -> list[Template]:
-    """The templates without their leading stream prefix."""
-    if not all(v.pieces[0].startswith(prefix) for v in variants):
-        raise ValueError(f"a template does not start with its stream prefix {prefix!r}")
-    return [replace(v, pieces=(v.pieces[0][len(prefix) :], *v.pieces[1:])) for v in variants]
-
-
-def _bodies(lines: Lines, at: Ints) -> Ints:
-    return lines.starts[at] + STAMP_DIGITS + 1
 
 
 def _merge(

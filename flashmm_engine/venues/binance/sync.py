@@ -116,7 +116,7 @@ class DepthSync:
         return diff.first_id <= lid <= diff.final_id
 
     def _apply(self, diff: DepthDiff) -> None:
-        self.book.apply(diff.bid_prices, diff.bid_sizes, diff.ask_prices, diff.ask_sizes)
+        self.book.apply_diff(diff)
         self.last_update_id = diff.final_id
         self._awaiting_first = False
         self.on_applied(diff)

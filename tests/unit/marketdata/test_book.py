@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -105,3 +106,33 @@ def _assert_same(book: OrderBook, model: dict[int, dict[int, int]]) -> None:
     assert book.best_bid() == (None if best_bid is None else (best_bid, model[BID][best_bid]))
     assert book.best_ask() == (None if best_ask is None else (best_ask, model[ASK][best_ask]))
     assert book.depth(BID, 3) == sorted(model[BID].items(), reverse=True)[:3]
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    spread=st.integers(min_value=1, max_value=200_000),
+    removals=st.lists(st.integers(min_value=0, max_value=4_999), max_size=80),
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+)
+def test_a_deep_book_grows_and_finds_far_bests(spread: int, removals: list[int], seed: int) -> None:
+    """More levels than the first tables hold, spread wide, and bests removed far from the next level:
+    the tables grow, the best is found past the tick-by-tick scan, and a batch's level arrays (read from an
+    offset) give the same book as lists."""
+    rng = np.random.default_rng(seed)
+    bid_prices = rng.choice(np.arange(1, spread + 5_001), size=5_000, replace=False)
+    model = {BID: {int(p): int(p) % 7 + 1 for p in bid_prices}, ASK: {}}
+    book, from_arrays = OrderBook(), OrderBook()
+    book.load(list(model[BID].items()), [])
+    from_arrays.load(list(model[BID].items()), [])
+    _assert_same(book, model)
+    ranked = sorted(model[BID], reverse=True)
+    for index in removals:
+        price = ranked[index]
+        book.apply([price], [0], [price + spread], [3])
+        pool = np.array([-9, price, price + spread, -9], dtype=np.int64), np.array([-9, 0, 3, -9])
+        from_arrays.apply_levels(pool[0], pool[1].astype(np.int64), 1, 1, 1)
+        model[BID].pop(price, None)
+        model[ASK][price + spread] = 3
+        _assert_same(book, model)
+    assert from_arrays.bids == book.bids and from_arrays.asks == book.asks
+    assert from_arrays.best_bid() == book.best_bid() and from_arrays.is_crossed() == book.is_crossed()
