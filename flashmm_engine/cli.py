@@ -40,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "flatten": "flashmm_engine.control.cli:flatten",
     "cancel-all": "flashmm_engine.control.cli:cancel_all",
     "chaos sim": "flashmm_engine.chaos.cli:sim",
+    "soak": "flashmm_engine.engine.soak_cli:soak",
 }
 
 GROUP_HELP = {

@@ -14,18 +14,22 @@ from flashmm_engine.control.actions import ControlActions, ReloadHook
 from flashmm_engine.control.app import ControlApi
 from flashmm_engine.control.audit import AuditEntry
 from flashmm_engine.control.audit import record as record_audit
+from flashmm_engine.engine.feature_spec import engine_feature_spec
 from flashmm_engine.engine.fill_catchup import catch_up_hook, open_fill_journal
 from flashmm_engine.engine.links import MarketLink, connect_sim
 from flashmm_engine.engine.market_task import MarketRunner
 from flashmm_engine.engine.reconcile import (
     LedgerBehind,
     ReconcileFailed,
+    adopt_session,
     cancel_our_open_orders,
     compare,
     open_ledger_market,
     reconcile_at_start,
     reconcile_periodically,
+    venue_session_hook,
 )
+from flashmm_engine.engine.reference import ReferenceFeed
 from flashmm_engine.engine.reload.types import ModelStatus
 from flashmm_engine.engine.sequences import PrefetchingSequenceStore
 from flashmm_engine.engine.status import EngineStatus, market_status, model_age_s
@@ -33,9 +37,9 @@ from flashmm_engine.engine.telemetry import EngineTelemetry
 from flashmm_engine.errors import CommandFailed, InputError
 from flashmm_engine.execution.client_ids import DEFAULT_BLOCK, ClientIdSource
 from flashmm_engine.execution.wiring import core_from_settings
-from flashmm_engine.features.spec import FeatureSpec
 from flashmm_engine.features.state import FeatureState
 from flashmm_engine.ledger.journal import LedgerJournal
+from flashmm_engine.ledger.sessions import venue_session
 from flashmm_engine.ledger.store import Ledger
 from flashmm_engine.service.backoff import Backoff
 from flashmm_engine.service.clock import WallClock
@@ -55,8 +59,9 @@ SHUTDOWN_SETTLE_S = 1.0
 TASK_STOP_S = 0.5
 CONNECT_BACKOFF_MAX_S = 2.0
 
-LinkFactory = Callable[[str, int], Awaitable[MarketLink]]
-"""(market, resume_after) -> a connected link; resume_after is the ledger's last applied event."""
+LinkFactory = Callable[[str, int, str | None], Awaitable[MarketLink]]
+"""(market, resume_after, session) -> a connected link; resume_after is the ledger's last applied event,
+counted in venue session `session` (None: unknown)."""
 
 
 class EngineRuntime:
@@ -83,12 +88,14 @@ class EngineRuntime:
         self.reload_hook: ReloadHook | None = None
         """Set by the hot-reload code: `POST /reload` answers 501 while it is None."""
         self.control: ControlApi | None = None
+        self.reference = ReferenceFeed(settings) if self.engine.reference_feed else None
+        """The Binance reference feed for the basis feature (engine/reference.py), when configured."""
 
-    async def _connect_default(self, market: str, resume_after: int) -> MarketLink:
+    async def _connect_default(self, market: str, resume_after: int, session: str | None) -> MarketLink:
         recorder = self.telemetry.recorder
         tap = recorder.tap if recorder is not None else None
         if self.engine.venue == "sim":
-            return await connect_sim(self.settings, market, resume_after, tap)
+            return await connect_sim(self.settings, market, resume_after, session, tap)
         from flashmm_engine.engine.sei_link import connect_sei
 
         return await connect_sei(self.settings, market, tap)
@@ -110,8 +117,12 @@ class EngineRuntime:
             await asyncio.to_thread(store.prime)
             self.telemetry.start(stop)
             self.model = await self._load_model()
+            if self.reference is not None:
+                await self.reference.open()
             for market in self.markets:
                 self.runners.append(await self._start_market(market, store, stop))
+            if self.reference is not None:
+                self.reference.start(self.tasks, stop)
             if self.reload is not None:
                 self.reload.start(self.tasks, stop)
             journal.submit(
@@ -149,6 +160,7 @@ class EngineRuntime:
             model_age_s=model_age_s(model, now),
             markets=tuple(market_status(r, now, latency) for r in self.runners),
             telemetry=self.telemetry.status(),
+            reference=self.reference.summary() if self.reference is not None else None,
         )
 
     async def _load_model(self) -> LoadedModel | None:
@@ -192,18 +204,24 @@ class EngineRuntime:
     ) -> MarketRunner:
         journal = self.journal
         assert journal is not None
-        cursor = await journal.call(journal.ledger.cursor, self.engine.instance_id, self.venue_id(market))
-        link = await self._connect_with_retry(market, cursor)
+        instance, venue_id = self.engine.instance_id, self.venue_id(market)
+        cursor = await journal.call(journal.ledger.cursor, instance, venue_id)
+        session = await journal.call(venue_session, journal.ledger, instance, venue_id)
+        link = await self._connect_with_retry(market, cursor, session)
         ids = ClientIdSource(self.engine.instance_id, store)
         s = self.settings
         with_model = self.engine.model_name is not None  # a model may be promoted while this runs
         core = core_from_settings(link.spec, WallClock(), s.quoting, s.risk, ids, with_model)
         inference = ModelPredictor.from_loaded(self.model) if self.model is not None else None
         fill_journal = await open_fill_journal(s, market, journal)
-        runner = MarketRunner(
-            link, core, FeatureState(FeatureSpec(), market), inference, journal, self.engine, fill_journal
-        )
+        features = FeatureState(engine_feature_spec(s), market)
+        runner = MarketRunner(link, core, features, inference, journal, self.engine, fill_journal)
+        if self.reference is not None:
+            self.reference.attach(features, link.spec)
+            runner.reference = self.reference
         runner.on_ledger_outage = catch_up_hook(runner, stop)
+        runner.on_venue_session = venue_session_hook(runner, stop)
+        await adopt_session(runner, session)
         runner.after_cycle = self.reload.after_cycle if self.reload is not None else None
         runner.observe_cycle_ns = self.metrics.cycle_observer(market)
         runner.observe_inference_ns = self.metrics.inference_observer(market)
@@ -221,13 +239,13 @@ class EngineRuntime:
         self.tasks.spawn(reconcile_periodically(runner, stop), f"{market}:reconcile")
         return runner
 
-    async def _connect_with_retry(self, market: str, cursor: int) -> MarketLink:
+    async def _connect_with_retry(self, market: str, cursor: int, session: str | None) -> MarketLink:
         """The venue may start after the engine (supervisord starts both): retry until the start timeout."""
         backoff = Backoff(max_s=CONNECT_BACKOFF_MAX_S)
         deadline = time.monotonic() + self.engine.start_timeout_s
         while True:
             try:
-                return await self._connect(market, cursor)
+                return await self._connect(market, cursor, session)
             except VenueError as exc:
                 if time.monotonic() > deadline:
                     raise CommandFailed(
