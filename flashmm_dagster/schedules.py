@@ -7,6 +7,7 @@ import dagster as dg
 
 from flashmm_dagster.jobs import ingest_job, lifecycle_job, live_job, report_job
 from flashmm_dagster.partitions import MARKET, hour_market_partitions, partition_key
+from flashmm_dagster.sensors import IN_FLIGHT
 
 HOUR_FORMAT = "%Y-%m-%d-%H:00"
 
@@ -40,11 +41,12 @@ def daily_report_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunReques
     return dg.RunRequest(run_key=day, partition_key=day)
 
 
-live_trading_every_minute = dg.ScheduleDefinition(
-    name="live_trading_every_minute",
-    job=live_job,
-    cron_schedule="* * * * *",
-    execution_timezone="UTC",
-    default_status=ON,
-    description="Observe the engine's /status every minute.",
-)
+@dg.schedule(job=live_job, cron_schedule="* * * * *", execution_timezone="UTC", default_status=ON)
+def live_trading_every_minute(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+    """Observe the engine's /status every minute; a minute whose previous observation is still queued or
+    running is skipped, so that on a busy machine observations never fill the run queue ahead of
+    ingestion and training."""
+    pending = context.instance.get_runs_count(dg.RunsFilter(job_name=live_job.name, statuses=IN_FLIGHT))
+    if pending:
+        return dg.SkipReason(f"{pending} observe_live_trading run(s) still queued or running")
+    return dg.RunRequest()

@@ -18,7 +18,7 @@ from tests.e2e import dagster_api
 from tests.e2e.supervised import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-TIMEOUT_S = float(os.environ.get("FLASHMM_E2E_BOOTSTRAP_TIMEOUT_S", "1200"))
+TIMEOUT_S = float(os.environ.get("FLASHMM_E2E_BOOTSTRAP_TIMEOUT_S", "2400"))
 POLL_S = 5.0
 MAKE_TIMEOUT_S = 900.0
 STOP_TIMEOUT_S = 180.0

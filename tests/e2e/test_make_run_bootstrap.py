@@ -6,7 +6,7 @@ pipeline's production version with fills in the ledger, the lineage down to `liv
 and every check of it passed; then `make stop` must leave no process of the run behind.
 
 The time from `make start` to each milestone is printed. The wait is bounded generously
-(FLASHMM_E2E_BOOTSTRAP_TIMEOUT_S, default 1200 s) so that a loaded machine does not fail it; the issue's
+(FLASHMM_E2E_BOOTSTRAP_TIMEOUT_S, default 2400 s) so that a loaded machine does not fail it; the issue's
 10-minute target is read from the printed figures on a quiet machine."""
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -99,3 +100,17 @@ def test_run_failure_sensor_records_and_logs(tmp_path: Path, monkeypatch) -> Non
     assert len(rows) == 1
     assert rows[0]["run_id"] == result.run_id and rows[0]["job"] == "failing_job"
     assert rows[0]["steps_failed"] == ["broken"]
+
+
+def test_live_observation_waits_for_the_previous_one() -> None:
+    from flashmm_dagster.schedules import live_trading_every_minute
+
+    with dg.instance_for_test() as instance:
+        context = dg.build_schedule_context(instance=instance)
+        assert isinstance(live_trading_every_minute(context), dg.RunRequest)
+        run = dg.DagsterRun(
+            job_name="observe_live_trading", run_id=str(uuid.uuid4()), status=dg.DagsterRunStatus.STARTED
+        )
+        instance.add_run(run)
+        skipped = live_trading_every_minute(dg.build_schedule_context(instance=instance))
+    assert isinstance(skipped, dg.SkipReason) and "still queued or running" in str(skipped.skip_message)
