@@ -8,11 +8,15 @@ TORCH_VERSION := 2.13.0
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 TORCH_INDEX_TIMEOUT_S ?= 10
 export GX_ANALYTICS_ENABLED := false
-export DAGSTER_HOME ?= $(CURDIR)/var/dagster_home
+# run/start/stop take FLASHMM_HOME and DAGSTER_HOME only when the user gives them (the scripts' defaults:
+# var/ for the embedded run, var/full/ for the full stack)
+USER_HOMES := FLASHMM_HOME=$(if $(filter environment command line,$(origin FLASHMM_HOME)),$(FLASHMM_HOME)) \
+	DAGSTER_HOME=$(if $(filter environment command line,$(origin DAGSTER_HOME)),$(DAGSTER_HOME))
 # `make` targets keep their state in the checkout; a plain `flashmm` uses the user data directory
 export FLASHMM_HOME ?= $(CURDIR)/var
+export DAGSTER_HOME ?= $(FLASHMM_HOME)/dagster_home
 
-.PHONY: install services lint typecheck pytest test run start stop watch bench clean
+.PHONY: install services lint typecheck pytest test run start stop run-full start-full stop-full watch bench clean
 
 install: $(STAMP)
 
@@ -47,13 +51,23 @@ pytest: install services
 test: lint typecheck pytest
 
 run: install
-	@scripts/run.sh
+	@$(USER_HOMES) scripts/run.sh
 
 start: install
-	@scripts/run.sh --detach
+	@$(USER_HOMES) scripts/run.sh --detach
 
 stop:
-	@scripts/stop.sh
+	@$(USER_HOMES) scripts/stop.sh
+
+# the same processes on PostgreSQL, Redis, victoria-metrics (InfluxDB API) and Prometheus
+run-full: install
+	@$(USER_HOMES) scripts/run.sh --full
+
+start-full: install
+	@$(USER_HOMES) scripts/run.sh --full --detach
+
+stop-full:
+	@$(USER_HOMES) scripts/stop.sh --full
 
 watch: install
 	$(BIN)/flashmm replay watch tests/fixtures/binance/spot_ethusdt_slice.raw.gz --speed 1

@@ -11,6 +11,7 @@ from flashmm_dagster.assets.live import live_trading
 from flashmm_dagster.assets.reports import daily_report
 from flashmm_dagster.assets.training import candidate_model, training_set
 from flashmm_dagster.assets.validation import model_validation
+from flashmm_dagster.bootstrap import bootstrap_lifecycle
 from flashmm_dagster.jobs import ingest_job, lifecycle_job, live_job, report_job
 from flashmm_dagster.resources import FlashmmResource
 from flashmm_dagster.schedules import (
@@ -38,6 +39,6 @@ defs = dg.Definitions(
     assets=ASSETS,
     jobs=[ingest_job, lifecycle_job, live_job, report_job],
     schedules=[hourly_ingest, daily_retrain, daily_report_schedule, live_trading_every_minute],
-    sensors=[new_raw_segment, publish_production_model, record_run_failure],
+    sensors=[new_raw_segment, publish_production_model, record_run_failure, bootstrap_lifecycle],
     resources={"flashmm": FlashmmResource()},
 )

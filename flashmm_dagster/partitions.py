@@ -12,10 +12,11 @@ MARKET = "market"
 
 _pipeline = load_settings().pipeline
 
-hourly_partitions = dg.HourlyPartitionsDefinition(start_date=_pipeline.start, timezone="UTC")
+# end_offset=1: the hour in progress is a partition, so the recorder's current segment is ingested as it grows
+hourly_partitions = dg.HourlyPartitionsDefinition(start_date=_pipeline.start, timezone="UTC", end_offset=1)
 market_partitions = dg.StaticPartitionsDefinition(list(_pipeline.markets))
 hour_market_partitions = dg.MultiPartitionsDefinition({HOUR: hourly_partitions, MARKET: market_partitions})
-daily_partitions = dg.DailyPartitionsDefinition(start_date=_pipeline.start[:10], timezone="UTC")
+daily_partitions = dg.DailyPartitionsDefinition(start_date=_pipeline.start[:10], timezone="UTC", end_offset=1)
 
 BACKFILL_POLICY = dg.BackfillPolicy.multi_run(max_partitions_per_run=24)
 """A backfill of 24 hours x 2 markets runs as two runs, each stage going over its partitions in one step."""

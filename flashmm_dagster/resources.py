@@ -11,6 +11,7 @@ from pydantic import Field
 
 from flashmm_engine.config.settings import Settings
 from flashmm_engine.pipeline.layout import Layout
+from flashmm_engine.pipeline.segments import with_venue_folders
 
 
 class FlashmmResource(dg.ConfigurableResource):  # type: ignore[type-arg]
@@ -44,8 +45,10 @@ class FlashmmResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         return Layout(self.settings().pipeline.root)
 
     def raw_dirs(self) -> list[Path]:
+        """The recorder's directory with its per-venue folders (`<directory>/<venue>/`), and the drop
+        folders."""
         settings = self.settings()
-        return [settings.recorder.directory, *settings.pipeline.drop_dirs]
+        return [*with_venue_folders(settings.recorder.directory), *settings.pipeline.drop_dirs]
 
     def database(self) -> str:
         return self.settings().database.resolved_url

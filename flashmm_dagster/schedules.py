@@ -1,4 +1,4 @@
-"""Schedules, all in UTC."""
+"""Schedules, all in UTC, running from the first start (a fresh `make run` runs the whole lifecycle)."""
 
 from collections.abc import Iterator
 from datetime import timedelta
@@ -11,7 +11,10 @@ from flashmm_dagster.partitions import MARKET, hour_market_partitions, partition
 HOUR_FORMAT = "%Y-%m-%d-%H:00"
 
 
-@dg.schedule(job=ingest_job, cron_schedule="5 * * * *", execution_timezone="UTC")
+ON = dg.DefaultScheduleStatus.RUNNING
+
+
+@dg.schedule(job=ingest_job, cron_schedule="5 * * * *", execution_timezone="UTC", default_status=ON)
 def hourly_ingest(context: dg.ScheduleEvaluationContext) -> Iterator[dg.RunRequest]:
     """Five minutes past each hour: ingest and compute features of the hour that just ended, every market."""
     hour = (context.scheduled_execution_time - timedelta(hours=1)).strftime(HOUR_FORMAT)
@@ -25,11 +28,12 @@ daily_retrain = dg.ScheduleDefinition(
     job=lifecycle_job,
     cron_schedule="30 0 * * *",
     execution_timezone="UTC",
+    default_status=ON,
     description="00:30 UTC: training set -> candidate -> validation gate -> export -> promotion.",
 )
 
 
-@dg.schedule(job=report_job, cron_schedule="0 1 * * *", execution_timezone="UTC")
+@dg.schedule(job=report_job, cron_schedule="0 1 * * *", execution_timezone="UTC", default_status=ON)
 def daily_report_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     """01:00 UTC: the report of the day that just ended."""
     day = (context.scheduled_execution_time - timedelta(days=1)).strftime("%Y-%m-%d")
@@ -41,5 +45,6 @@ live_trading_every_minute = dg.ScheduleDefinition(
     job=live_job,
     cron_schedule="* * * * *",
     execution_timezone="UTC",
+    default_status=ON,
     description="Observe the engine's /status every minute.",
 )

@@ -17,6 +17,12 @@ from flashmm_engine.pipeline.segments import discover
 
 log = logging.getLogger(__name__)
 
+IN_FLIGHT = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
 PUBLISH_INTERVAL_S = 5
 SEGMENT_INTERVAL_S = 30
 
@@ -26,8 +32,10 @@ SEGMENT_INTERVAL_S = 30
 )
 def new_raw_segment(context: dg.SensorEvaluationContext, flashmm: FlashmmResource) -> dg.SensorResult:
     """A raw segment that is new or has grown since the last look (the recorder appends to the current
-    hour's file) launches ingestion + features for its (hour, market). Segments of markets or hours outside
-    the partitions are skipped and named in the log."""
+    hour's file) launches ingestion + features for its (hour, market), unless a run of that partition is
+    still queued or running (the growth is picked up at a later tick, so runs do not pile up behind a file
+    that grows faster than it is ingested). Segments of markets outside the partitions are skipped and
+    named in the log."""
     seen: dict[str, int] = json.loads(context.cursor) if context.cursor else {}
     segments, refused = discover(flashmm.raw_dirs())
     markets = set(hour_market_partitions.get_partitions_def_for_dimension("market").get_partition_keys())
@@ -43,6 +51,9 @@ def new_raw_segment(context: dg.SensorEvaluationContext, flashmm: FlashmmResourc
             )
             continue
         key = partition_key(segment.hour_key, segment.market)
+        if _in_flight(context, str(key)):
+            current[str(segment.path)] = seen.get(str(segment.path), 0)
+            continue
         requests.append(dg.RunRequest(run_key=f"{segment.path}:{stamp}", partition_key=key,
                                       tags={"flashmm/segment": str(segment.path)}))  # fmt: skip
     for path, reason in refused.items():
@@ -86,6 +97,11 @@ def publish_production_model(
         )
     context.log.info("published %s to %s as %s", message_of(row), reload.stream, entry)
     return dg.SkipReason(f"published {name}/{version} to {reload.stream} (entry {entry})")
+
+
+def _in_flight(context: dg.SensorEvaluationContext, partition: str) -> bool:
+    runs = dg.RunsFilter(job_name=ingest_job.name, statuses=IN_FLIGHT, tags={"dagster/partition": partition})
+    return context.instance.get_runs_count(runs) > 0
 
 
 def _text(value: Any) -> str:

@@ -388,6 +388,8 @@ class FeedView:
     warm: bool = False
     prediction: Prediction | None = None
     volatility_bps: float | None = None
+    reference_fresh: bool = True
+    """False while a configured reference feed is stale or resyncing: its features are not to be used."""
 
 
 @dataclass(frozen=True, slots=True)

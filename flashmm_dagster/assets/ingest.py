@@ -25,7 +25,8 @@ GROUP = "ingest"
 )
 def raw_segments(context: dg.AssetExecutionContext, flashmm: FlashmmResource) -> dg.MaterializeResult:  # type: ignore[type-arg]
     """**Raw feed segments** of one hour and market: the engine recorder's hourly files
-    (`FLASHMM_RECORDER__DIRECTORY`) and any capture dropped into a `FLASHMM_PIPELINE__DROP_DIRS` folder.
+    (`FLASHMM_RECORDER__DIRECTORY/<venue>/`) and any capture dropped into a `FLASHMM_PIPELINE__DROP_DIRS`
+    folder.
 
     Every segment carries its instrument spec (the recorder's `.spec.json` sidecar, else the venue's own
     metadata or what the capture shows), recorded here so no later stage guesses tick or lot sizes.

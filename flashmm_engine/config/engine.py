@@ -67,6 +67,12 @@ class EngineSettings(BaseModel):
         default=False, description="Subscribe to the Binance reference feed for the basis feature."
     )
     reference_symbol: str = Field(default="ETHUSDT", description="Binance symbol of the reference feed.")
+    reference_stale_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="A reference book not updated for this long (or resyncing) is stale: cycles quote "
+        "base quotes (fallback reference_stale) until it is fresh again.",
+    )
 
     @field_validator("instance_id")
     @classmethod

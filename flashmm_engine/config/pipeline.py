@@ -6,7 +6,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-DEFAULT_MARKETS = ["binance-spot-ethusdt", "binance-usdm-ethusdt"]
+DEFAULT_MARKETS = ["binance-spot-ethusdt", "binance-usdm-ethusdt", "sim-ethusd"]
+"""The shared captures' markets and the sim venue's SIM:ETHUSD, which the default engine records."""
 
 
 class PipelineSettings(BaseModel):
@@ -18,7 +19,8 @@ class PipelineSettings(BaseModel):
     markets: list[str] = Field(
         default_factory=lambda: list(DEFAULT_MARKETS),
         min_length=1,
-        description="Market partitions, `<venue>-<market>-<symbol>` in lower case.",
+        description="Market partitions: each instrument's market id in lower case, `:` as `-` "
+        "(`binance-spot-ethusdt`, the sim venue's `sim-ethusd`).",
     )
     start: str = Field(
         default="2024-08-08-00:00",
@@ -66,6 +68,13 @@ class PipelineSettings(BaseModel):
     min_training_samples: int = Field(default=200, ge=1, description="Training-set size check.")
     min_class_fraction: float = Field(
         default=0.02, ge=0, lt=0.34, description="Training-set balance check: each direction's share."
+    )
+    bootstrap_min_samples: int = Field(
+        default=3_600,
+        ge=1,
+        description="First start: the `bootstrap_lifecycle` sensor trains, validates and promotes a first "
+        "model once the stored features hold this many samples (3,600 = 3 min of recording at 50 ms) and "
+        "no model is in production; a failed attempt is retried once the features have grown by half.",
     )
     control_url: str = Field(
         default="http://127.0.0.1:8787", description="The engine's control API the live_trading asset reads."

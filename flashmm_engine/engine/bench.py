@@ -1,9 +1,11 @@
 """`flashmm bench engine`: the runtime with N markets against sim venue processes, a real TorchScript model
 in the loop and a synthetic feed of at least the requested book messages per second in total.
 
-Measured in the engine process only, after a warm-up: cycle time, tick-to-order (cycle start to the batch
-written to the venue socket), inference, cadence jitter (wake-up lateness against the grid), missed
-cycles, RSS, and the book messages actually received per second.
+Measured in the engine process only, after a warm-up: cycle time; tick-to-order, from the venue frame
+carrying the latest book update a cycle decided on being read off the socket to that cycle's batch written
+to the venue socket (so it includes the wait for the grid time and any queueing behind the feed); cycle-to-
+order, from the cycle's start to the batch written; inference; cadence jitter (wake-up lateness against
+the grid); missed cycles; RSS; and the book messages actually received per second.
 """
 
 from __future__ import annotations
@@ -148,6 +150,7 @@ def _report(
     stats: list[RuntimeStats], n_markets: int, elapsed: float, rss: float, fills: list[int]
 ) -> dict[str, Any]:
     cycle, t2o = _merge(stats, "cycle_ns"), _merge(stats, "tick_to_order_ns")
+    c2o = _merge(stats, "cycle_to_order_ns")
     inference, jitter = _merge(stats, "inference_ns"), _merge(stats, "jitter_ns")
     t2o_p99 = [s.tick_to_order_ns.percentile_us(99) for s in stats]
 
@@ -171,6 +174,7 @@ def _report(
             "worst_market_p99": r(max((v for v in t2o_p99 if v is not None), default=None)),
             "batches": len(t2o),
         },
+        "cycle_to_order_us": {"p50": r(c2o.percentile_us(50)), "p99": r(c2o.percentile_us(99))},
         "inference_us": {"p99": r(inference.percentile_us(99)), "calls": len(inference)},
         "cadence_jitter_ms": {"p99": None if jitter_p99 is None else round(jitter_p99 / 1000, 3)},
         "rss_mb": round(rss, 1),

@@ -18,13 +18,12 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-from numpy.typing import NDArray
 
 from flashmm_engine.config.engine import EngineSettings
 from flashmm_engine.engine.cadence import grid_ticks, period_ns
+from flashmm_engine.engine.feed_view import feed_view
 from flashmm_engine.engine.links import MarketLink, SimLink
+from flashmm_engine.engine.reference import ReferenceFeed
 from flashmm_engine.engine.stats import RuntimeStats
 from flashmm_engine.execution.core import TradingCore
 from flashmm_engine.features.state import FeatureState
@@ -38,12 +37,10 @@ from flashmm_engine.strategy.prediction import ModelPredictor
 from flashmm_engine.types import (
     Ack,
     BookSnapshot,
-    BookTop,
     CancelAck,
     FeedView,
     Fill,
     OrderStatus,
-    Prediction,
     QuoteBatch,
     Reject,
     RiskState,
@@ -59,7 +56,6 @@ CYCLE_LOG_CAP = 3_000
 """Recent cycles kept as (grid_ns, missed before it, duration_ns): ten minutes at 5 Hz."""
 HISTORY_CAP = 10_000
 """Ledger states kept by event sequence, so a venue snapshot as of seq N compares with the ledger at N."""
-BOOK_LEVELS = 10
 LEDGER_UNAVAILABLE = "ledger_unavailable"
 """Halt reason while fills are durable only in the local fill journal."""
 VENUE_SESSION_CHANGED = "venue_session_changed"
@@ -116,10 +112,13 @@ class MarketRunner:
         """Called after each cycle's batch went out (the shadow challenger)."""
         self.cycle_log: deque[tuple[int, int, int]] = deque(maxlen=CYCLE_LOG_CAP)
         self._last_state: RiskState = core.state
-        self._last_book_rx_ns: int | None = None
-        self._last_event_ts = 0
+        self.last_book_rx_ns: int | None = None
+        """When the latest book update applied was read off the venue socket (wall ns)."""
+        self.last_event_ts = 0
         self.last_view: FeedView | None = None
         """The feed view of the latest cycle, read by the telemetry tasks (hot state, InfluxDB)."""
+        self.reference: ReferenceFeed | None = None
+        """The reference feed whose freshness each cycle checks (None: not configured)."""
         self.observe_cycle_ns: Callable[[int], None] | None = None
         self.observe_inference_ns: Callable[[int], None] | None = None
         """Metrics hooks (Prometheus histograms), called once per cycle / prediction when set."""
@@ -319,21 +318,20 @@ class MarketRunner:
     # --- market data ---
 
     async def consume_market_data(self) -> None:
-        async for event in self.link.venue.market_data():
+        link = self.link
+        client = link.client if isinstance(link, SimLink) else None
+        async for event in link.venue.market_data():
             self.stats.market_messages += 1
             self.features.on_event(event)
-            self._last_event_ts = max(self._last_event_ts, event.ts_local)
+            self.last_event_ts = max(self.last_event_ts, event.ts_local)
             if isinstance(event, Trade):
                 self.core.on_market_trade(event, self.features.mid_x2)
             else:
                 self.stats.book_messages += 1
-                self._last_book_rx_ns = time.time_ns()
+                rx_ns = client.market_rx_ns if client is not None else None
+                self.last_book_rx_ns = rx_ns if rx_ns is not None else time.time_ns()
                 if isinstance(event, BookSnapshot):
                     self.stats.book_snapshots += 1
-
-    @property
-    def last_book_rx_ns(self) -> int | None:
-        return self._last_book_rx_ns
 
     def feed_gaps(self) -> int:
         """Messages the venue link lost: private-event resume gaps and market data dropped on overflow."""
@@ -343,59 +341,7 @@ class MarketRunner:
         return 0
 
     def feed_view(self, now_ns: int) -> FeedView:
-        fs = self.features
-        top = self._top()
-        features = prediction = None
-        warm = False
-        volatility = None
-        if top is not None:
-            sample_ts = max(self._last_event_ts, fs.last_sample_ts)
-            vector = fs.sample(sample_ts)
-            warm = fs.is_warm(sample_ts)
-            features = tuple(float(v) for v in vector)
-            volatility = fs.ewm[0].vol_per_sqrt_s(sample_ts) if fs.ewm else None
-            if self.inference is not None:
-                prediction = self._predict(vector, top.mid_x2, now_ns)
-        return FeedView(
-            self.market,
-            now_ns,
-            top,
-            tuple(fs.depth.depth(1, BOOK_LEVELS)),
-            tuple(fs.depth.depth(-1, BOOK_LEVELS)),
-            self._last_book_rx_ns,
-            fs.book_synced,
-            features,
-            warm,
-            prediction,
-            volatility,
-        )
-
-    def _predict(self, vector: NDArray[Any], mid_x2: int, now_ns: int) -> Prediction | None:
-        assert self.inference is not None
-        try:
-            prediction = self.inference.predict(vector, mid_x2, now_ns)
-        except (RuntimeError, ValueError) as exc:
-            self.stats.model_errors += 1
-            self.features.bad_input.record("model_error", f"{type(exc).__name__}: {exc}")
-            return None
-        if prediction is not None:
-            self.stats.inference_ns.add(prediction.inference_ns)
-            if self.observe_inference_ns is not None:
-                self.observe_inference_ns(prediction.inference_ns)
-        return prediction
-
-    def _top(self) -> BookTop | None:
-        fs = self.features
-        if fs.tob is not None:
-            bid, bid_size, ask, ask_size = fs.tob
-        else:
-            best_bid, best_ask = fs.depth.best_bid(), fs.depth.best_ask()
-            if best_bid is None or best_ask is None:
-                return None
-            (bid, bid_size), (ask, ask_size) = best_bid, best_ask
-        if bid <= 0 or ask <= bid:
-            return None
-        return BookTop(bid, bid_size, ask, ask_size)
+        return feed_view(self, now_ns)
 
     # --- cycles ---
 
@@ -406,11 +352,13 @@ class MarketRunner:
             stats.cycles += 1
             stats.missed_cycles += tick.missed
             stats.jitter_ns.add(tick.woke_ns - tick.grid_ns)
-            view = self.last_view = self.feed_view(tick.woke_ns)
+            view = self.last_view = feed_view(self, tick.woke_ns)
             batch = self.core.cycle(view, tick.woke_ns)
             if not batch.empty:
                 await self.send(batch)
-                stats.tick_to_order_ns.add(time.perf_counter_ns() - started)
+                stats.cycle_to_order_ns.add(time.perf_counter_ns() - started)
+                if view.book_ts_ns is not None:
+                    stats.tick_to_order_ns.add(time.time_ns() - view.book_ts_ns)
             if batch.queries:
                 self.tasks.spawn(self.answer_queries(batch.queries), "order-query")
             duration = time.perf_counter_ns() - started

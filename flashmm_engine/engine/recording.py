@@ -4,8 +4,10 @@ instrument spec sidecar.
 
 Layout: `<directory>/<venue>/<venue>-<market>-YYYYMMDDTHH.raw.gz` (the market name with anything but letters,
 digits, `.`, `_` and `-` replaced by `_`), lines `<ts_local_ns> <raw frame>`, and beside each segment
-`<segment>.spec.json`. A write that fails (disk full, directory gone) is counted and recording degrades;
-trading goes on.
+`<segment>.spec.json`. A sim segment starts with a depth snapshot: the venue's subscribe snapshot in the first
+hour, and in every later hour (or after a restart) the image received so far, written as the venue's own
+`snapshot` message with `"origin": "recorder"`, so each hour's file is readable on its own. A write that
+fails (disk full, directory gone) is counted and recording degrades; trading goes on.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from flashmm_engine.marketdata.recorder import RawRecorder
 from flashmm_engine.marketdata.spec import InstrumentSpec
 from flashmm_engine.telemetry.status import RecordingStatus
 from flashmm_engine.types import MarketSpec
+from flashmm_engine.venues.sim.depth_image import SimDepthImage
 
 log = logging.getLogger(__name__)
 
+SIM_VENUE = "sim"
 SOURCE_VENUE = "venue"
 """Spec source of a sim segment: the venue's own `auth_ok` announcement."""
 MAX_RECORDED_MARKETS = 256
@@ -54,6 +58,7 @@ class EngineRecorder:
         self.directory = directory / venue
         self.venue = venue
         self.recorders: dict[str, RawRecorder] = {}
+        self.images: dict[str, SimDepthImage] = {}
         self.lines = 0
         self.write_failures = 0
         self.unknown_market = 0
@@ -68,11 +73,12 @@ class EngineRecorder:
             if spec is None or len(self.recorders) >= MAX_RECORDED_MARKETS:
                 self.unknown_market += 1
                 return
-            instrument = venue_spec(self.venue, spec, f"{self.venue} venue auth_ok")
-            recorder = RawRecorder(self.directory, segment_prefix(self.venue, market), instrument)
-            self.recorders[market] = recorder
+            recorder = self._open(market, spec)
         try:
             recorder.write(ts_local_ns, raw)
+            image = self.images.get(market)
+            if image is not None:
+                image.observe(raw)
         except OSError as exc:
             self.write_failures += 1
             self.last_error = f"{type(exc).__name__}: {exc}"
@@ -80,6 +86,16 @@ class EngineRecorder:
                 log.error("ALERT raw recording failed, trading goes on without it: %s", exc)
             return
         self.lines += 1
+
+    def _open(self, market: str, spec: MarketSpec) -> RawRecorder:
+        instrument = venue_spec(self.venue, spec, f"{self.venue} venue auth_ok")
+        opening = None
+        if self.venue == SIM_VENUE:
+            image = self.images[market] = SimDepthImage()
+            opening = image.snapshot_frame
+        recorder = RawRecorder(self.directory, segment_prefix(self.venue, market), instrument, opening)
+        self.recorders[market] = recorder
+        return recorder
 
     @property
     def segments(self) -> list[Path]:

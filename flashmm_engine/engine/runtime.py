@@ -14,6 +14,7 @@ from flashmm_engine.control.actions import ControlActions, ReloadHook
 from flashmm_engine.control.app import ControlApi
 from flashmm_engine.control.audit import AuditEntry
 from flashmm_engine.control.audit import record as record_audit
+from flashmm_engine.engine.feature_spec import engine_feature_spec
 from flashmm_engine.engine.fill_catchup import catch_up_hook, open_fill_journal
 from flashmm_engine.engine.links import MarketLink, connect_sim
 from flashmm_engine.engine.market_task import MarketRunner
@@ -28,6 +29,7 @@ from flashmm_engine.engine.reconcile import (
     reconcile_periodically,
     venue_session_hook,
 )
+from flashmm_engine.engine.reference import ReferenceFeed
 from flashmm_engine.engine.reload.types import ModelStatus
 from flashmm_engine.engine.sequences import PrefetchingSequenceStore
 from flashmm_engine.engine.status import EngineStatus, market_status, model_age_s
@@ -35,7 +37,6 @@ from flashmm_engine.engine.telemetry import EngineTelemetry
 from flashmm_engine.errors import CommandFailed, InputError
 from flashmm_engine.execution.client_ids import DEFAULT_BLOCK, ClientIdSource
 from flashmm_engine.execution.wiring import core_from_settings
-from flashmm_engine.features.spec import FeatureSpec
 from flashmm_engine.features.state import FeatureState
 from flashmm_engine.ledger.journal import LedgerJournal
 from flashmm_engine.ledger.sessions import venue_session
@@ -87,6 +88,8 @@ class EngineRuntime:
         self.reload_hook: ReloadHook | None = None
         """Set by the hot-reload code: `POST /reload` answers 501 while it is None."""
         self.control: ControlApi | None = None
+        self.reference = ReferenceFeed(settings) if self.engine.reference_feed else None
+        """The Binance reference feed for the basis feature (engine/reference.py), when configured."""
 
     async def _connect_default(self, market: str, resume_after: int, session: str | None) -> MarketLink:
         recorder = self.telemetry.recorder
@@ -114,8 +117,12 @@ class EngineRuntime:
             await asyncio.to_thread(store.prime)
             self.telemetry.start(stop)
             self.model = await self._load_model()
+            if self.reference is not None:
+                await self.reference.open()
             for market in self.markets:
                 self.runners.append(await self._start_market(market, store, stop))
+            if self.reference is not None:
+                self.reference.start(self.tasks, stop)
             if self.reload is not None:
                 self.reload.start(self.tasks, stop)
             journal.submit(
@@ -153,6 +160,7 @@ class EngineRuntime:
             model_age_s=model_age_s(model, now),
             markets=tuple(market_status(r, now, latency) for r in self.runners),
             telemetry=self.telemetry.status(),
+            reference=self.reference.summary() if self.reference is not None else None,
         )
 
     async def _load_model(self) -> LoadedModel | None:
@@ -206,9 +214,11 @@ class EngineRuntime:
         core = core_from_settings(link.spec, WallClock(), s.quoting, s.risk, ids, with_model)
         inference = ModelPredictor.from_loaded(self.model) if self.model is not None else None
         fill_journal = await open_fill_journal(s, market, journal)
-        runner = MarketRunner(
-            link, core, FeatureState(FeatureSpec(), market), inference, journal, self.engine, fill_journal
-        )
+        features = FeatureState(engine_feature_spec(s), market)
+        runner = MarketRunner(link, core, features, inference, journal, self.engine, fill_journal)
+        if self.reference is not None:
+            self.reference.attach(features, link.spec)
+            runner.reference = self.reference
         runner.on_ledger_outage = catch_up_hook(runner, stop)
         runner.on_venue_session = venue_session_hook(runner, stop)
         await adopt_session(runner, session)

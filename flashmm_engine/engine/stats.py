@@ -44,6 +44,10 @@ class RuntimeStats:
     batches: int = 0
     cycle_ns: Samples = field(default_factory=Samples)
     tick_to_order_ns: Samples = field(default_factory=Samples)
+    """From the venue frame carrying the latest book update the cycle decided on being read off the socket
+    to the cycle's batch written to the venue socket (includes the wait for the cycle's grid time)."""
+    cycle_to_order_ns: Samples = field(default_factory=Samples)
+    """From the cycle's start to its batch written to the venue socket."""
     inference_ns: Samples = field(default_factory=Samples)
     jitter_ns: Samples = field(default_factory=Samples)
     market_messages: int = 0
@@ -60,4 +64,6 @@ class RuntimeStats:
     """Longest span from the first fill the database refused to quoting again after a reconcile."""
     alerts: Counter[str] = field(default_factory=Counter)
     send_errors: int = 0
+    reference_stale_cycles: int = 0
+    """Cycles that found the reference feed stale or resyncing (and quoted base quotes)."""
     model_errors: int = 0

@@ -108,6 +108,8 @@ class EngineStatus:
     markets: tuple[MarketStatus, ...] = field(default=())
     telemetry: TelemetryStatus | None = None
     """Redis hot state (the `degraded` flag), InfluxDB, Sentry and raw recording (`engine/telemetry.py`)."""
+    reference: dict[str, object] | None = None
+    """The Binance reference feed: freshness, stale spans and recoveries, connects, resyncs, gaps."""
 
     @property
     def ready(self) -> bool:

@@ -2,8 +2,10 @@
 
 Segments are named `<prefix>-YYYYMMDDTHH.raw.gz` by the UTC hour of the message's local receive time, so
 a re-run of any normalization sees exactly what the connector saw. With a spec, each segment gets a sidecar
-`<segment>.spec.json`, so later stages read the instrument's steps instead of guessing them. `close()`
-writes the gzip trailer; the owner calls it on shutdown (SIGTERM), which is why nothing is lost on a
+`<segment>.spec.json`, so later stages read the instrument's steps instead of guessing them. With an
+`opening`, each new segment (and each gzip member appended after a restart) starts with the line it
+returns for the moment of rotation, a depth snapshot of the book so far, so every hour reads on its own.
+`close()` writes the gzip trailer; the owner calls it on shutdown (SIGTERM), which is why nothing is lost on a
 clean stop.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,11 +27,18 @@ COMPRESS_LEVEL = 6
 """zlib level: close to level 9's size at a fraction of its CPU cost."""
 
 
+Opening = Callable[[int], bytes | None]
+"""ts_local_ns -> the raw line a new segment starts with (None: nothing to start with yet)."""
+
+
 class RawRecorder:
-    def __init__(self, directory: Path, prefix: str, spec: InstrumentSpec | None = None) -> None:
+    def __init__(
+        self, directory: Path, prefix: str, spec: InstrumentSpec | None = None, opening: Opening | None = None
+    ) -> None:
         self.directory = directory
         self.prefix = prefix
         self.spec = spec
+        self.opening = opening
         self.lines = 0
         self.segments: list[Path] = []
         self._hour: int | None = None
@@ -38,6 +48,12 @@ class RawRecorder:
         hour = ts_local_ns // (NS_PER_S * SECONDS_PER_HOUR)
         if hour != self._hour:
             self._rotate(hour)
+            first = self.opening(ts_local_ns) if self.opening is not None else None
+            if first is not None:
+                self._line(ts_local_ns, first)
+        self._line(ts_local_ns, raw)
+
+    def _line(self, ts_local_ns: int, raw: bytes | str) -> None:
         assert self._file is not None
         payload = raw.encode() if isinstance(raw, str) else raw
         self._file.write(b"%d %s\n" % (ts_local_ns, payload.replace(b"\n", b" ")))

@@ -123,6 +123,8 @@ def evaluate(
         result = evaluate_captures(model_dir, paths, markets, from_fraction, settings.models)
     except ModelRefused as exc:
         raise InputError(f"model {model_dir} refused: {exc}") from None
+    for warning in result["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
     emit({**capture, **result})
 
 

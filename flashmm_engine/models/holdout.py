@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +12,6 @@ from numpy.typing import NDArray
 from flashmm_engine.errors import InputError
 from flashmm_engine.models.dataset import Dataset
 
-log = logging.getLogger(__name__)
 
 FALLBACK_FROM_FRACTION = 0.7
 """For a manifest without training windows: score the last 30% of each instrument's span."""
@@ -72,8 +70,6 @@ def held_out(ds: Dataset, manifest: dict[str, Any], embargo_ns: int, from_fracti
         for name in ds.instruments
         if name not in trained
     ]
-    for warning in warnings:
-        log.warning(warning)
     if from_fraction is None and not windows:
         from_fraction = FALLBACK_FROM_FRACTION
         warnings.append(f"manifest records no training window: scoring after {from_fraction} of the span")

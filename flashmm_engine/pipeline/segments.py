@@ -29,7 +29,7 @@ PARTITION_HOUR_FORMAT = "%Y-%m-%d-%H:%M"
 @dataclass(frozen=True, slots=True)
 class Segment:
     path: Path
-    market: str  # partition key: `<venue>-<market>-<symbol>`, lower case
+    market: str  # partition key: instrument_key(spec.market_id)
     hour: datetime  # UTC, start of the hour
     spec: InstrumentSpec
     size_bytes: int
@@ -49,12 +49,21 @@ class Segment:
         }
 
 
-def market_key(venue: str, market: str, symbol: str) -> str:
-    return f"{venue}-{market}-{symbol}".lower()
+def instrument_key(market_id: str) -> str:
+    """An instrument's market id -> its partition (`binance-spot:ETHUSDT` -> `binance-spot-ethusdt`, the sim
+    venue's `SIM:ETHUSD` -> `sim-ethusd`): the one mapping segments, frames and ledger markets share."""
+    return market_id.replace(":", "-").lower()
 
 
 def parse_hour_key(key: str) -> datetime:
     return datetime.strptime(key, PARTITION_HOUR_FORMAT).replace(tzinfo=UTC)
+
+
+def with_venue_folders(directory: Path) -> list[Path]:
+    """The folder and the folders directly inside it: the engine records into `<directory>/<venue>/`."""
+    if not directory.is_dir():
+        return [directory]
+    return [directory, *sorted(p for p in directory.iterdir() if p.is_dir())]
 
 
 def capture_files(directories: Iterable[Path]) -> list[Path]:
@@ -76,7 +85,7 @@ def describe_segment(path: Path) -> Segment:
     stat = path.stat()
     return Segment(
         path=path,
-        market=market_key(info.venue, info.market, info.symbol),
+        market=instrument_key(spec.market_id),
         hour=segment_hour(path),
         spec=spec,
         size_bytes=stat.st_size,

@@ -20,6 +20,7 @@ from flashmm_engine.features.spec import FeatureSpec
 from flashmm_engine.models.artifact import read_manifest
 from flashmm_engine.models.pipeline import evaluate_frames, sample_grid_ns
 from flashmm_engine.pipeline.layout import Layout
+from flashmm_engine.pipeline.segments import instrument_key
 from flashmm_engine.pipeline.store import concat_tables, read_events
 from flashmm_engine.pipeline.training import read_training_set
 
@@ -76,11 +77,6 @@ def validate_candidate(
 def read_validation(layout: Layout) -> dict[str, Any]:
     result: dict[str, Any] = orjson.loads((layout.validation / VALIDATION_FILE).read_bytes())
     return result
-
-
-def instrument_key(instrument: str) -> str:
-    """`binance-spot:ETHUSDT` (a frame's or a spec's market id) -> `binance-spot-ethusdt` (a partition)."""
-    return instrument.replace(":", "-").lower()
 
 
 def _compare(

@@ -16,9 +16,8 @@ from flashmm_engine.backtest.build import BacktestOptions
 from flashmm_engine.backtest.run import backtest_tables
 from flashmm_engine.marketdata.normalize import NormalizedTables
 from flashmm_engine.pipeline.layout import Layout
-from flashmm_engine.pipeline.segments import PARTITION_HOUR_FORMAT
+from flashmm_engine.pipeline.segments import PARTITION_HOUR_FORMAT, instrument_key
 from flashmm_engine.pipeline.store import concat_tables, read_events
-from flashmm_engine.pipeline.validation import instrument_key
 from flashmm_engine.reports import html, plots
 from flashmm_engine.reports.attribution import MidPath, attribute, inventory_path, summary
 from flashmm_engine.reports.ledger_data import live_versions, market_days, shadow_accuracy, shadow_rows

@@ -79,7 +79,9 @@ class MarketMakerQuoter:
         offset, bid_depth, ask_depth = base.reservation_offset, base.bid_depth, base.ask_depth
         used, reason = False, None
         if p.skew is not None:
-            reason = fallback_reason(view.feed.prediction, view.feed.warm, now, p.skew)
+            reason = fallback_reason(
+                view.feed.prediction, view.feed.warm, now, p.skew, view.feed.reference_fresh
+            )
             if reason is None:
                 assert view.feed.prediction is not None
                 adj = skew(view.feed.prediction, mid, p.skew)

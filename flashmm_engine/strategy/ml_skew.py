@@ -48,8 +48,12 @@ class Skew:
     uncertainty: float
 
 
-def fallback_reason(prediction: Prediction | None, warm: bool, now_ns: int, p: SkewParams) -> str | None:
+def fallback_reason(
+    prediction: Prediction | None, warm: bool, now_ns: int, p: SkewParams, reference_fresh: bool = True
+) -> str | None:
     """Why the prediction must not be used this cycle, or None when it may."""
+    if not reference_fresh:
+        return "reference_stale"
     if not warm:
         return "features_cold"
     if prediction is None:

@@ -20,10 +20,11 @@ from flashmm_engine.marketdata.source import (
     Detection,
 )
 from flashmm_engine.venues.binance.source import BinanceCaptureSource
+from flashmm_engine.venues.sim.source import SimCaptureSource
 
 log = logging.getLogger(__name__)
 
-SOURCES: tuple[CaptureSource, ...] = (BinanceCaptureSource(),)
+SOURCES: tuple[CaptureSource, ...] = (BinanceCaptureSource(), SimCaptureSource())
 
 
 def detect_capture(path: Path) -> tuple[CaptureSource, Detection]:

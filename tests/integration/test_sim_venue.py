@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -194,3 +195,17 @@ async def test_bad_orders_are_rejected_with_reasons_and_never_crash(venue_url: s
             await SimVenueClient(venue_url, SecretStr("wrong-key")).connect()
     finally:
         await bob.close()
+
+
+async def test_market_data_carries_when_its_frame_was_read(venue_url: str) -> None:
+    """Tick-to-order starts when the frame of the book update was read off the socket: after the venue
+    published it (same host clock), before the consumer got it."""
+    client = await _client(venue_url, "bob")
+    try:
+        assert client.market_rx_ns is None
+        top = await _top(client)
+        handed_out = time.time_ns()
+        rx = client.market_rx_ns
+        assert rx is not None and top.ts_local <= rx <= handed_out
+    finally:
+        await client.close()

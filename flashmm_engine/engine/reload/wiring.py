@@ -10,13 +10,13 @@ from collections.abc import Callable
 from typing import Any
 
 from flashmm_engine.config.settings import Settings
+from flashmm_engine.engine.feature_spec import engine_feature_spec
 from flashmm_engine.engine.reload.poll import REGISTRY_ERRORS, RegistryPoller, candidate_of
 from flashmm_engine.engine.reload.predictions import PredictionBuffer, PredictionStore
 from flashmm_engine.engine.reload.shadow import ShadowChallenger
 from flashmm_engine.engine.reload.stream import ModelStreamConsumer
 from flashmm_engine.engine.reload.swap import ModelSwapper, checked_load
 from flashmm_engine.engine.reload.types import Candidate, ModelStatus
-from flashmm_engine.features.spec import FeatureSpec
 from flashmm_engine.ledger.journal import LedgerJournal
 from flashmm_engine.models.loader import LatencyCheck, LoadedModel, ModelRefused
 from flashmm_engine.models.registry import ModelRegistry, RegistryError
@@ -42,7 +42,9 @@ class ModelReload:
         self._journal = journal
         r = settings.reload
         latency = LatencyCheck(settings.quoting.ml_inference_budget_us * 1_000, r.latency_calls)
-        self.swapper = ModelSwapper(name, FeatureSpec().spec_hash(), latency, self._record, on_swap)
+        self.swapper = ModelSwapper(
+            name, engine_feature_spec(settings).spec_hash(), latency, self._record, on_swap
+        )
         self.registry: ModelRegistry | None = None
         self.poller: RegistryPoller | None = None
         self.stream: ModelStreamConsumer | None = None

@@ -31,11 +31,13 @@ class RestingOrder:
 
 
 class SideBook:
-    """One side of a book: price -> FIFO queue, plus a sorted price list for the best price."""
+    """One side of a book: price -> FIFO queue, plus a sorted price list for the best price and each
+    level's total remaining size (kept as orders rest, fill and leave: reading depth is then O(levels))."""
 
     def __init__(self, side: Side) -> None:
         self.side = side
         self.levels: dict[int, deque[RestingOrder]] = {}
+        self._sizes: dict[int, int] = {}
         self._prices: list[int] = []  # ascending
 
     def best(self) -> int | None:
@@ -50,27 +52,35 @@ class SideBook:
         queue = self.levels.get(order.price)
         if queue is None:
             queue = self.levels[order.price] = deque()
+            self._sizes[order.price] = 0
             bisect.insort(self._prices, order.price)
         queue.append(order)
+        self._sizes[order.price] += order.remaining
+
+    def filled(self, order: RestingOrder, size: int) -> None:
+        """`size` of the resting `order` traded: call before its `remaining` shrinks."""
+        self._sizes[order.price] -= size
 
     def remove(self, order: RestingOrder) -> None:
         queue = self.levels[order.price]
         queue.remove(order)
+        self._sizes[order.price] -= order.remaining
         if not queue:
             self._drop_level(order.price)
 
     def pop_front(self, price: int) -> None:
         queue = self.levels[price]
-        queue.popleft()
+        self._sizes[price] -= queue.popleft().remaining
         if not queue:
             self._drop_level(price)
 
     def _drop_level(self, price: int) -> None:
         del self.levels[price]
+        del self._sizes[price]
         del self._prices[bisect.bisect_left(self._prices, price)]
 
     def level_size(self, price: int) -> int:
-        return sum(o.remaining for o in self.levels.get(price, ()))
+        return self._sizes.get(price, 0)
 
     def depth(self, n: int) -> list[tuple[int, int]]:
         """The best n levels as (price, total remaining size), best first."""

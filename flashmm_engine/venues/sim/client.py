@@ -88,7 +88,10 @@ class SimVenueClient:
         self.delivered_seq = resume_after
         """Sequence of the event `events()` yielded last: everything up to it has been handed out."""
         self._events: asyncio.Queue[tuple[int, PrivateEvent]] = asyncio.Queue(EVENT_QUEUE_MAX)
-        self._market: asyncio.Queue[MarketEvent] = asyncio.Queue(MARKET_QUEUE_MAX)
+        self._market: asyncio.Queue[tuple[int, MarketEvent]] = asyncio.Queue(MARKET_QUEUE_MAX)
+        self._frame_rx_ns = 0
+        self.market_rx_ns: int | None = None
+        """When the frame of the event `market_data()` yielded last was read off the socket (wall ns)."""
         self.bad_input = BadInputCounter(log)
         self.market_dropped = 0
         self.resume_gaps = 0
@@ -187,7 +190,8 @@ class SimVenueClient:
 
     async def market_data(self) -> AsyncIterator[MarketEvent]:
         while True:
-            yield await self._market.get()
+            self.market_rx_ns, event = await self._market.get()
+            yield event
 
     # --- testing and operations ---
 
@@ -220,6 +224,7 @@ class SimVenueClient:
             self.reconnects += 1
         for msg, raw, ts_local in handshake:
             self._tap(msg, raw, ts_local)
+            self._frame_rx_ns = ts_local
             await self._guarded(msg)
 
     async def _handshake(self, ws: ClientConnection) -> list[tuple[dict[str, Any], bytes | str, int]]:
@@ -307,6 +312,7 @@ class SimVenueClient:
             self.bad_input.record("frame", "a message must be a JSON object")
             return
         self._tap(msg, raw, ts_local)
+        self._frame_rx_ns = ts_local
         await self._guarded(msg)
 
     def _tap(self, msg: dict[str, Any], raw: bytes | str, ts_local: int) -> None:
@@ -335,7 +341,7 @@ class SimVenueClient:
         if self._market.full():
             self._market.get_nowait()
             self.market_dropped += 1
-        self._market.put_nowait(event)
+        self._market.put_nowait((self._frame_rx_ns, event))
 
     async def _on_message(self, msg: dict[str, Any]) -> None:
         """Decode completely first, then change state."""

@@ -272,6 +272,7 @@ class MatchingEngine:
         resting = (order.account, order.client_id) in self._live
         if resting:
             self._release(order, bal)
+            self._side(order.market, order.side).filled(order, size)
         order.remaining -= size
         settle(bal, order.side, price, size, fee)
         if resting:

@@ -43,6 +43,9 @@ DEPTH_LEVELS = 20
 OUTBOX_MAX = 10_000
 SEND_TIMEOUT_S = 5.0
 IDLE_SLEEP_S = 0.5
+DRIVE_SLICE_STEPS = 64
+"""Flow events applied between two yields to the event loop: a venue behind its clock (more flow than the
+CPU can generate) still accepts connections and answers requests, and publishes at least this often."""
 MAX_MESSAGE_BYTES = 1_000_000
 EVENT_LOG_MAX = 50_000
 """Private events kept per account for resuming clients."""
@@ -264,9 +267,13 @@ class SimVenueServer:
             if wait_ns > 0:
                 await asyncio.sleep(min(wait_ns / 1e9, IDLE_SLEEP_S))
             now = self.now()
-            while (due := self.driver.next_time()) is not None and due <= now:
+            for _ in range(DRIVE_SLICE_STEPS):
+                due = self.driver.next_time()
+                if due is None or due > now:
+                    break
                 self.dispatch(self.driver.step())
             self.publish_market(now)
+            await asyncio.sleep(0)
 
     # --- connections ---
 

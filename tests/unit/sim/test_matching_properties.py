@@ -203,3 +203,16 @@ def test_rejects_name_their_reason() -> None:
     engine.submit("b", OrderRequest("ask", MARKET, Side.SELL, 100, 1), 0)
     ((_, event),) = engine.submit("a", OrderRequest("po", MARKET, Side.BUY, 100, 1, TimeInForce.POST_ONLY), 0)
     assert isinstance(event, Reject) and event.reason is RejectReason.POST_ONLY_WOULD_CROSS
+
+
+@settings(max_examples=150, deadline=None)
+@given(ops_strategy)
+def test_level_sizes_are_the_sum_of_the_resting_orders(ops: list[tuple[object, ...]]) -> None:
+    """The book keeps each level's total as orders rest, fill and leave; it must equal a recount."""
+    engine = _engine()
+    _run(engine, ops)
+    for side in (Side.BUY, Side.SELL):
+        bids, asks = engine.depth(MARKET, 100)
+        for price, size in bids if side is Side.BUY else asks:
+            recount = sum(o.remaining for o in engine.level_orders(MARKET, side, price))
+            assert size == engine.level_size(MARKET, side, price) == recount > 0

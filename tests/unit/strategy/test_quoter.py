@@ -92,6 +92,7 @@ def test_uncertainty_widens_the_spread() -> None:
     [
         ({"prediction": None}, "model_missing"),
         ({"warm": False, "prediction": prediction()}, "features_cold"),
+        ({"reference_fresh": False, "warm": False, "prediction": prediction()}, "reference_stale"),
         ({"prediction": prediction(down=math.nan, flat=0.5, up=0.5)}, "model_nan"),
         ({"prediction": prediction(expected_bps=math.inf)}, "model_nan"),
         ({"prediction": prediction(down=0.5, flat=0.5, up=0.5)}, "model_not_distribution"),

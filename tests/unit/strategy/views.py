@@ -14,6 +14,7 @@ def feed(
     prediction: Prediction | None = None,
     warm: bool = True,
     book_ts: int | None = None,
+    reference_fresh: bool = True,
 ) -> FeedView:
     return FeedView(
         MARKET,
@@ -22,6 +23,7 @@ def feed(
         book_ts_ns=ts if book_ts is None else book_ts,
         warm=warm,
         prediction=prediction,
+        reference_fresh=reference_fresh,
     )
 
 
