@@ -80,29 +80,36 @@ class Observer:
                 if time.monotonic() > deadline:
                     raise
                 await asyncio.sleep(OBSERVER_POLL_S)
-        session = client.session
-        assert session is not None
+        first = client.session
+        assert first is not None
+        session: str = first
         view = await SimLink(client, MARKET).snapshot()
         assert view.seq is not None
         self.first_session = session
         position_at_snapshot, snapshot_seq = view.position, view.seq
         if snapshot_seq == 0:
             self.first_position = view.position
-        events = client.events()
-        try:
-            while not self._stop.is_set():
-                try:
-                    event = await asyncio.wait_for(anext(events), OBSERVER_POLL_S)
-                except TimeoutError:
-                    continue
+        first_seen = snapshot_seq == 0
+
+        async def consume() -> None:
+            nonlocal session, position_at_snapshot, first_seen
+            async for event in client.events():
                 if isinstance(event, VenueSession):
                     session = event.session
                 elif isinstance(event, Fill):
                     self.fills.append((session, event))
                     if session == self.first_session and client.delivered_seq <= snapshot_seq:
                         position_at_snapshot -= event.side.sign * event.size
-                if self.first_position is None and client.delivered_seq >= snapshot_seq:
-                    self.first_position = position_at_snapshot  # before the session's first event
+                if not first_seen and client.delivered_seq >= snapshot_seq:
+                    self.first_position, first_seen = position_at_snapshot, True
+
+        reader = asyncio.create_task(consume())
+        try:
+            stopped = asyncio.create_task(asyncio.to_thread(self._stop.wait))
+            await asyncio.wait({reader, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if reader.done():
+                reader.result()  # an error in the reader is the test's
+            reader.cancel()
         finally:
             await client.close()
 

@@ -28,6 +28,7 @@ class FakeRunner:
     history: list[AppliedState] = field(default_factory=list)
     consuming: bool = True
     holdings: None = None
+    session: str | None = None
 
     def state_at(self, seq: int) -> AppliedState | None:
         return MarketRunner.state_at(cast(MarketRunner, self), seq)
@@ -52,3 +53,10 @@ async def test_cash_is_skipped_when_the_venue_cannot_report_it() -> None:
 async def test_a_ledger_behind_the_snapshot_is_not_a_disagreement() -> None:
     with pytest.raises(LedgerBehind, match="venue is at event 12"):
         await compare(runner(AccountView(12, 1, 1), 10, [AppliedState(10, 1, 1)]), time.monotonic() - 1)
+
+
+async def test_a_snapshot_of_a_session_the_ledger_has_not_switched_to_is_not_compared() -> None:
+    history = [AppliedState(0, 1, 1)]
+    view = AccountView(0, 99, 99, session="new")
+    with pytest.raises(LedgerBehind, match="the venue runs session new, the ledger is in None"):
+        await compare(runner(view, 0, history), time.monotonic() - 1)
