@@ -16,7 +16,6 @@ from flashmm_engine.types import (
 )
 from flashmm_engine.venues.sim.protocol import ProtocolError, require, require_int
 
-
 SIDES = {1: Side.BUY, -1: Side.SELL}
 
 
