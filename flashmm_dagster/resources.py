@@ -11,6 +11,7 @@ from pydantic import Field
 
 from flashmm_engine.config.settings import Settings
 from flashmm_engine.pipeline.layout import Layout
+from flashmm_engine.pipeline.segments import with_venue_folders
 
 
 class FlashmmResource(dg.ConfigurableResource):  # type: ignore[type-arg]
@@ -47,9 +48,7 @@ class FlashmmResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         """The recorder's directory with its per-venue folders (`<directory>/<venue>/`), and the drop
         folders."""
         settings = self.settings()
-        recorded = settings.recorder.directory
-        venues = sorted(p for p in recorded.iterdir() if p.is_dir()) if recorded.is_dir() else []
-        return [recorded, *venues, *settings.pipeline.drop_dirs]
+        return [*with_venue_folders(settings.recorder.directory), *settings.pipeline.drop_dirs]
 
     def database(self) -> str:
         return self.settings().database.resolved_url

@@ -273,6 +273,20 @@ class Fill:
 VenueEvent = Ack | CancelAck | Reject | Fill
 
 
+@dataclass(frozen=True, slots=True)
+class VenueSession:
+    """The venue runs a new session (a restarted venue process): every order of `previous` is gone, and
+    private-event sequences start again after 0."""
+
+    session: str
+    previous: str
+    ts: int
+
+
+PrivateEvent = VenueEvent | VenueSession
+"""What a venue's private stream yields: events about our orders, in order with session changes."""
+
+
 @dataclass(slots=True)
 class AccountState:
     """Balances in notional units of each market's quote, and positions in lots per market."""

@@ -55,7 +55,7 @@ set +a
 # and cover the market the engine records; the engine serves what the lifecycle promotes.
 [[ -f "$FIRST_HOUR" ]] || date -u +%Y-%m-%d-%H:00 >"$FIRST_HOUR"
 export FLASHMM_PIPELINE__START="${FLASHMM_PIPELINE__START:-$(cat "$FIRST_HOUR")}"
-export FLASHMM_PIPELINE__MARKETS="${FLASHMM_PIPELINE__MARKETS:-[\"sim-sim-sim:ethusd\"]}"
+export FLASHMM_PIPELINE__MARKETS="${FLASHMM_PIPELINE__MARKETS:-[\"sim-ethusd\"]}"
 export FLASHMM_PIPELINE__CONTROL_URL="${FLASHMM_PIPELINE__CONTROL_URL:-http://127.0.0.1:${FLASHMM_CONTROL__PORT:-8787}}"
 export FLASHMM_ENGINE__MODEL_NAME="${FLASHMM_ENGINE__MODEL_NAME:-flashmm}"
 

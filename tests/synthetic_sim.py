@@ -71,6 +71,7 @@ def record_synthetic_session(
     connection = Connection(ws=None)  # type: ignore[arg-type]
     connection.outbox = asyncio.Queue()
     server._connections.add(connection)
+    server.publish_market(now[0])  # the seeded book, as a running venue has it when an engine connects
     server.subscribe(connection)
     tap.drain(connection)
     end = now[0] + int(timedelta(minutes=minutes).total_seconds() * NS_PER_S)

@@ -3,18 +3,20 @@
 import dagster as dg
 
 from flashmm_dagster.assets.common import md_table
+from flashmm_dagster.assets.deploy import production_model
 from flashmm_dagster.resources import FlashmmResource
 from flashmm_engine.pipeline.live import observe
 
 GROUP = "live"
 
 
-@dg.asset(group_name=GROUP, kinds={"http"})
+@dg.asset(group_name=GROUP, deps=[production_model], kinds={"http"})
 def live_trading(flashmm: FlashmmResource) -> dg.MaterializeResult:  # type: ignore[type-arg]
     """**Live trading**: the engine as its control API's `GET /status` shows it, observed every minute by
     the `live_trading_every_minute` schedule: state, PnL, position, the model version it serves and whether
     it quotes both sides. An engine that does not answer is recorded as `state: not running` (the
-    materialization succeeds: the observation is that nothing runs)."""
+    materialization succeeds: the observation is that nothing runs). Downstream of `production_model`: the
+    engine serves what was promoted, so the lineage runs from raw data to live trading."""
     seen = observe(flashmm.settings().pipeline.control_url)
     columns = ("market", "state", "position_lots", "pnl_quote", "quoted_spread_ticks", "fills")
     rows = [[m[c] for c in columns] for m in seen.markets]

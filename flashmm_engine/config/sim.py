@@ -41,6 +41,10 @@ class SimSettings(BaseModel):
     fund_quote: Decimal = Field(
         default=Decimal("100000"), ge=0, description="Quote balance of every account."
     )
+    state_file: Path | None = Field(
+        default=None,
+        description="Account balances kept across venue restarts (unset: a restart re-funds every account).",
+    )
     capture: Path | None = Field(default=None, description="Replay this capture instead of synthetic flow.")
     replay_speed: float = Field(default=1.0, gt=0, description="Replay speed multiplier.")
     queue_model: str = Field(default="power:2", description="Replay queue model: risk-averse or power:N.")

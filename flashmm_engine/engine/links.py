@@ -28,6 +28,8 @@ class AccountView:
     seq: int | None
     position: int
     cash: int | None
+    session: str | None = None
+    """The venue session the snapshot is from (None: the venue has no sessions)."""
 
 
 class MarketLink(Protocol):
@@ -40,6 +42,9 @@ class MarketLink(Protocol):
 
     def event_seq(self) -> int | None:
         """Sequence of the private event `venue.events()` yielded last (None: unsequenced venue)."""
+
+    def venue_session(self) -> str | None:
+        """The venue session of the current connection (None: the venue has no sessions)."""
 
     async def snapshot(self) -> AccountView: ...
 
@@ -72,6 +77,9 @@ class SimLink:
     def event_seq(self) -> int | None:
         return self.client.delivered_seq
 
+    def venue_session(self) -> str | None:
+        return self.client.session
+
     async def snapshot(self) -> AccountView:
         snap = await self.client.snapshot()
         cash = snap.balances.get(self.spec.quote)
@@ -79,6 +87,7 @@ class SimLink:
             snap.seq,
             snap.positions.get(self.spec.symbol, 0),
             None if cash is None else quote_to_units(self.spec, cash),
+            self.client.session,
         )
 
     async def send(self, batch: QuoteBatch) -> None:
@@ -86,8 +95,9 @@ class SimLink:
 
 
 async def connect_sim(
-    settings: Settings, market: str, resume_after: int, raw_tap: RawTap | None = None
+    settings: Settings, market: str, resume_after: int, session: str | None, raw_tap: RawTap | None = None
 ) -> SimLink:
+    """`resume_after` counts in venue session `session` (None: not known)."""
     engine = settings.engine
     url = engine.sim_urls.get(market, f"ws://{settings.sim.host}:{settings.sim.port}")
     key = settings.sim.api_keys.get(engine.sim_account)
@@ -96,7 +106,9 @@ async def connect_sim(
             f"no API key for sim account {engine.sim_account!r}: set FLASHMM_SIM__API_KEYS "
             f"(found accounts {sorted(settings.sim.api_keys)})"
         )
-    client = SimVenueClient(url, SecretStr(key.get_secret_value()), resume_after=resume_after)
+    client = SimVenueClient(
+        url, SecretStr(key.get_secret_value()), resume_after=resume_after, session=session
+    )
     client.raw_tap = raw_tap
     await client.connect()
     try:

@@ -30,6 +30,7 @@ from flashmm_engine.features.state import FeatureState
 from flashmm_engine.ledger.fill_journal import FillJournal, FillJournalFull
 from flashmm_engine.ledger.journal import LedgerJournal
 from flashmm_engine.ledger.pnl import apply_fill, cash_change
+from flashmm_engine.ledger.sessions import start_venue_session
 from flashmm_engine.ledger.store import Holdings, OrderUpdate
 from flashmm_engine.service.tasks import TaskTracker
 from flashmm_engine.strategy.prediction import ModelPredictor
@@ -45,6 +46,7 @@ from flashmm_engine.types import (
     RiskState,
     Trade,
     VenueEvent,
+    VenueSession,
 )
 from flashmm_engine.venues.base import VenueError
 
@@ -56,6 +58,8 @@ HISTORY_CAP = 10_000
 """Ledger states kept by event sequence, so a venue snapshot as of seq N compares with the ledger at N."""
 LEDGER_UNAVAILABLE = "ledger_unavailable"
 """Halt reason while fills are durable only in the local fill journal."""
+VENUE_SESSION_CHANGED = "venue_session_changed"
+"""Halt reason from a new venue session until the ledger has been reconciled against it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +92,10 @@ class MarketRunner:
         self.outage_started: float | None = None
         self.on_ledger_outage: Callable[[], None] | None = None
         """Starts the catch-up task; called when the first fill goes to the local journal."""
+        self.session: str | None = None
+        """The venue session `applied_seq` and `history` count in (reconcile compares only within it)."""
+        self.on_venue_session: Callable[[], None] | None = None
+        """Starts the reconciliation against a new venue session, once the ledger has switched to it."""
         self._journaled_ids: set[str] = set()
         """Fill ids in the local journal (bounded by its size cap), so a re-sent one is not applied twice."""
         self.market = link.spec.symbol
@@ -170,6 +178,10 @@ class MarketRunner:
         venue_id = self.link.venue_id
         ledger = self.journal.ledger
         async for event in self.link.venue.events():
+            if isinstance(event, VenueSession):
+                if not await self._new_session(event):
+                    return
+                continue
             seq = self.link.event_seq()
             if seq is not None and seq <= self.skip_until:
                 continue
@@ -186,6 +198,44 @@ class MarketRunner:
             if seq is not None:
                 self.applied_seq = seq
             self.check_state()
+
+    async def _new_session(self, event: VenueSession) -> bool:
+        """Every event of the previous session has been applied: halt, drop its orders in the core and the
+        ledger, count events from 0 in the new session, then have it reconciled (`on_venue_session`)."""
+        dropped = self.core.venue_session_ended(VENUE_SESSION_CHANGED)
+        self.check_state()
+        try:
+            expired = await self.journal.call(
+                start_venue_session,
+                self.journal.ledger,
+                self.instance_id,
+                self.link.venue_id,
+                self.market,
+                event.session,
+                event.previous,
+                time.time_ns(),
+            )
+        except Exception as exc:  # noqa: BLE001 - without the switch recorded the market must stay halted
+            self.alert("ledger_write_failed", f"venue session {event.session} not recorded: {exc!r}")
+            self.consuming = False
+            return False
+        held = self.holdings
+        assert held is not None
+        self.session = event.session
+        self.applied_seq = self.skip_until = 0
+        self.history.clear()
+        self.history.append(AppliedState(0, held.book.position, held.cash))
+        self.alert(
+            VENUE_SESSION_CHANGED,
+            f"venue session {event.previous} ended; now {event.session}: {dropped} working orders "
+            f"dropped, {expired} expired in the ledger; quoting resumes after a reconcile",
+            session=event.session,
+            previous=event.previous,
+            expired_orders=expired,
+        )
+        if self.on_venue_session is not None:
+            self.on_venue_session()
+        return True
 
     async def _book_fill(self, fill: Fill, seq: int | None) -> bool:
         if fill.market != self.market:

@@ -16,11 +16,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 
 from flashmm_engine.engine.links import AccountView
-from flashmm_engine.engine.market_task import AppliedState, MarketRunner
+from flashmm_engine.engine.market_task import VENUE_SESSION_CHANGED, AppliedState, MarketRunner
+from flashmm_engine.ledger.sessions import start_venue_session
 from flashmm_engine.ledger.store import Holdings
-from flashmm_engine.types import CancelRequest, QuoteBatch
+from flashmm_engine.types import CancelRequest, QuoteBatch, TradingState
 from flashmm_engine.venues.base import VenueError
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,7 @@ CANCEL_CHUNK = 100
 APPLY_WAIT_S = 5.0
 UNSEQUENCED_SETTLE_S = 0.5
 COMPARE_ATTEMPTS = 3
+SESSION_MISMATCH = "venue_session_mismatch"
 
 
 class ReconcileFailed(RuntimeError):
@@ -125,11 +128,16 @@ async def cancel_our_open_orders(runner: MarketRunner, deadline: float) -> int:
 async def compare(runner: MarketRunner, deadline: float | None = None) -> str | None:
     """None if the ledger agrees with the venue, else what differs."""
     view = await runner.link.snapshot()
+    wait_until = time.monotonic() + APPLY_WAIT_S if deadline is None else deadline
+    while view.session != runner.session:  # the switch to a new venue session is still being applied
+        if time.monotonic() > wait_until:
+            raise LedgerBehind(f"the venue runs session {view.session}, the ledger is in {runner.session}")
+        await asyncio.sleep(POLL_S)
+        view = await runner.link.snapshot()
     if view.seq is None:
         held = runner.holdings
         assert held is not None
         return difference(view, AppliedState(runner.applied_seq, held.book.position, held.cash))
-    wait_until = time.monotonic() + APPLY_WAIT_S if deadline is None else deadline
     while runner.applied_seq < view.seq:
         if not runner.consuming:
             return "the ledger stopped taking events"
@@ -190,6 +198,77 @@ async def reconcile_periodically(runner: MarketRunner, stop: asyncio.Event) -> N
             suspect = (problem, fills)  # confirm on the next check: fills may have been in flight
             continue
         disagree(runner, problem)
+
+
+async def adopt_session(runner: MarketRunner, known: str | None) -> None:
+    """Start in the venue session the ledger's cursor counts in; the first one seen is recorded."""
+    runner.session = known
+    first = runner.link.venue_session()
+    if known is None and first is not None:
+        journal = runner.journal
+        await journal.call(
+            start_venue_session,
+            journal.ledger,
+            runner.instance_id,
+            runner.link.venue_id,
+            runner.market,
+            first,
+            None,
+            time.time_ns(),
+        )
+        runner.session = first
+
+
+def venue_session_hook(runner: MarketRunner, stop: asyncio.Event) -> Callable[[], None]:
+    """The runner's `on_venue_session`: one tracked reconciliation task per new session."""
+
+    def start() -> None:
+        runner.tasks.spawn(reconcile_new_session(runner, stop), "venue-session")
+
+    return start
+
+
+async def reconcile_new_session(runner: MarketRunner, stop: asyncio.Event) -> None:
+    """After the ledger switched to a new venue session: compare again (the venue must have kept the
+    account, `sim.state_file`), then quote again; a difference keeps the market halted with the reason."""
+    started = time.monotonic()
+    deadline = started + runner.settings.start_timeout_s
+    problem: str | None = "not compared"
+    while not stop.is_set() and time.monotonic() < deadline:
+        try:
+            problem = await compare(runner, deadline)
+        except (VenueError, LedgerBehind) as exc:
+            problem = str(exc)
+            log.warning("%s: reconcile against the new venue session: %s", runner.market, exc)
+            await asyncio.sleep(UNSEQUENCED_SETTLE_S)
+            continue
+        break
+    if stop.is_set():
+        return
+    if problem is not None:
+        reason = f"{SESSION_MISMATCH}: {problem}"
+        runner.core.halt(reason)
+        runner.alert(SESSION_MISMATCH, f"the new venue session's account differs from the ledger: {problem}")
+        runner.check_state()
+        return
+    held = runner.holdings
+    assert held is not None
+    runner.core.sync_inventory(*synced_inventory(held))
+    took = time.monotonic() - started
+    runner.record(
+        "reconciled",
+        phase="venue_session",
+        session=runner.session,
+        position=held.book.position,
+        cash=held.cash,
+        fills=held.fills,
+        seconds=round(took, 3),
+    )
+    state = runner.core.state
+    if state.state is TradingState.HALTED and state.reason == VENUE_SESSION_CHANGED:
+        runner.core.resume("venue_session_reconciled")
+    runner.check_state()
+    log.warning("%s: reconciled against venue session %s in %.2fs", runner.market, runner.session, took)
 
 
 def disagree(runner: MarketRunner, problem: str) -> None:

@@ -21,11 +21,13 @@ from flashmm_engine.engine.market_task import MarketRunner
 from flashmm_engine.engine.reconcile import (
     LedgerBehind,
     ReconcileFailed,
+    adopt_session,
     cancel_our_open_orders,
     compare,
     open_ledger_market,
     reconcile_at_start,
     reconcile_periodically,
+    venue_session_hook,
 )
 from flashmm_engine.engine.reference import ReferenceFeed
 from flashmm_engine.engine.reload.types import ModelStatus
@@ -37,6 +39,7 @@ from flashmm_engine.execution.client_ids import DEFAULT_BLOCK, ClientIdSource
 from flashmm_engine.execution.wiring import core_from_settings
 from flashmm_engine.features.state import FeatureState
 from flashmm_engine.ledger.journal import LedgerJournal
+from flashmm_engine.ledger.sessions import venue_session
 from flashmm_engine.ledger.store import Ledger
 from flashmm_engine.service.backoff import Backoff
 from flashmm_engine.service.clock import WallClock
@@ -56,8 +59,9 @@ SHUTDOWN_SETTLE_S = 1.0
 TASK_STOP_S = 0.5
 CONNECT_BACKOFF_MAX_S = 2.0
 
-LinkFactory = Callable[[str, int], Awaitable[MarketLink]]
-"""(market, resume_after) -> a connected link; resume_after is the ledger's last applied event."""
+LinkFactory = Callable[[str, int, str | None], Awaitable[MarketLink]]
+"""(market, resume_after, session) -> a connected link; resume_after is the ledger's last applied event,
+counted in venue session `session` (None: unknown)."""
 
 
 class EngineRuntime:
@@ -87,11 +91,11 @@ class EngineRuntime:
         self.reference = ReferenceFeed(settings) if self.engine.reference_feed else None
         """The Binance reference feed for the basis feature (engine/reference.py), when configured."""
 
-    async def _connect_default(self, market: str, resume_after: int) -> MarketLink:
+    async def _connect_default(self, market: str, resume_after: int, session: str | None) -> MarketLink:
         recorder = self.telemetry.recorder
         tap = recorder.tap if recorder is not None else None
         if self.engine.venue == "sim":
-            return await connect_sim(self.settings, market, resume_after, tap)
+            return await connect_sim(self.settings, market, resume_after, session, tap)
         from flashmm_engine.engine.sei_link import connect_sei
 
         return await connect_sei(self.settings, market, tap)
@@ -198,8 +202,10 @@ class EngineRuntime:
     ) -> MarketRunner:
         journal = self.journal
         assert journal is not None
-        cursor = await journal.call(journal.ledger.cursor, self.engine.instance_id, self.venue_id(market))
-        link = await self._connect_with_retry(market, cursor)
+        instance, venue_id = self.engine.instance_id, self.venue_id(market)
+        cursor = await journal.call(journal.ledger.cursor, instance, venue_id)
+        session = await journal.call(venue_session, journal.ledger, instance, venue_id)
+        link = await self._connect_with_retry(market, cursor, session)
         ids = ClientIdSource(self.engine.instance_id, store)
         s = self.settings
         with_model = self.engine.model_name is not None  # a model may be promoted while this runs
@@ -212,6 +218,8 @@ class EngineRuntime:
             self.reference.attach(features, link.spec)
             runner.reference = self.reference
         runner.on_ledger_outage = catch_up_hook(runner, stop)
+        runner.on_venue_session = venue_session_hook(runner, stop)
+        await adopt_session(runner, session)
         runner.after_cycle = self.reload.after_cycle if self.reload is not None else None
         runner.observe_cycle_ns = self.metrics.cycle_observer(market)
         runner.observe_inference_ns = self.metrics.inference_observer(market)
@@ -229,13 +237,13 @@ class EngineRuntime:
         self.tasks.spawn(reconcile_periodically(runner, stop), f"{market}:reconcile")
         return runner
 
-    async def _connect_with_retry(self, market: str, cursor: int) -> MarketLink:
+    async def _connect_with_retry(self, market: str, cursor: int, session: str | None) -> MarketLink:
         """The venue may start after the engine (supervisord starts both): retry until the start timeout."""
         backoff = Backoff(max_s=CONNECT_BACKOFF_MAX_S)
         deadline = time.monotonic() + self.engine.start_timeout_s
         while True:
             try:
-                return await self._connect(market, cursor)
+                return await self._connect(market, cursor, session)
             except VenueError as exc:
                 if time.monotonic() > deadline:
                     raise CommandFailed(

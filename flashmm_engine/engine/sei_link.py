@@ -26,6 +26,9 @@ class SeiLink:
     def event_seq(self) -> int | None:
         return None
 
+    def venue_session(self) -> str | None:
+        return None
+
     async def snapshot(self) -> AccountView:
         positions = await self.sei.positions()
         return AccountView(None, positions.get(self.spec.symbol, 0), None)

@@ -36,6 +36,7 @@ from flashmm_engine.types import (
     MarketView,
     OpenOrder,
     OrderRequest,
+    OrderStatus,
     QuoteBatch,
     Reject,
     RiskState,
@@ -152,6 +153,12 @@ class TradingCore:
         self.halt(reason)
         cancels = self.orders.cancel_requests(self.orders.working(), self.clock.now_ns())
         return QuoteBatch(self.market, cancels=cancels)
+
+    def venue_session_ended(self, reason: str) -> int:
+        """The venue restarted: halt, and drop every working order (gone with its session, none to cancel).
+        Returns how many were dropped."""
+        self.halt(reason)
+        return self.orders.forget_all(OrderStatus.EXPIRED)
 
     def sync_inventory(self, position: int, cash: int) -> None:
         """Take position (lots) and cash (notional units) from the ledger after reconciliation."""

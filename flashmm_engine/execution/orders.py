@@ -190,5 +190,12 @@ class OrderManager:
         self._orders[client_id] = replace(order, remaining=remaining, status=status, cancel_sent=False)
         self._answered(client_id)
 
+    def forget_all(self, status: OrderStatus) -> int:
+        """The venue lost every order (a new venue session): finish them all as `status`; returns how many."""
+        client_ids = list(self._orders)
+        for client_id in client_ids:
+            self._finish(client_id, status)
+        return len(client_ids)
+
     def exposure(self, side: Side) -> int:
         return sum(o.remaining for o in self._orders.values() if o.side is side)

@@ -59,6 +59,13 @@ def parse_hour_key(key: str) -> datetime:
     return datetime.strptime(key, PARTITION_HOUR_FORMAT).replace(tzinfo=UTC)
 
 
+def with_venue_folders(directory: Path) -> list[Path]:
+    """The folder and the folders directly inside it: the engine records into `<directory>/<venue>/`."""
+    if not directory.is_dir():
+        return [directory]
+    return [directory, *sorted(p for p in directory.iterdir() if p.is_dir())]
+
+
 def capture_files(directories: Iterable[Path]) -> list[Path]:
     """Every capture file directly inside the folders (missing folders hold none), in name order."""
     found: list[Path] = []

@@ -12,7 +12,7 @@ from flashmm_engine.types import (
     MarketSpec,
     OpenOrder,
     OrderRequest,
-    VenueEvent,
+    PrivateEvent,
 )
 
 RawTap = Callable[[int, str, bytes | str, MarketSpec | None], None]
@@ -46,6 +46,6 @@ class Venue(Protocol):
 
     async def positions(self) -> dict[str, int]: ...
 
-    def events(self) -> AsyncIterator[VenueEvent]: ...
+    def events(self) -> AsyncIterator[PrivateEvent]: ...
 
     def market_data(self) -> AsyncIterator[MarketEvent]: ...

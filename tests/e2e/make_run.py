@@ -154,7 +154,7 @@ def bootstrap(run: Run) -> None:
     wait(run, "engine ready (control API answers)", engine_answers)
     assert status["model"]["version"] is None, "a fresh home has no model: the engine starts on plain AS"
     wait(run, "first fill in the ledger", lambda: run.ledger_fills() > 0)
-    wait(run, "Dagster GraphQL answers", lambda: dagster_api.answers(run.dagster_port))
+    wait(run, "Dagster GraphQL lists the assets", lambda: set(LINEAGE) <= set(_assets(run)))
     wait(run, "recording ingested (features materialized)", lambda: _materialized(run, "features"))
     wait(run, "bootstrap lifecycle run launched", lambda: _bootstrap_runs(run) != [])
     wait(run, "production model promoted", lambda: run.production() is not None)
@@ -174,13 +174,27 @@ def bootstrap(run: Run) -> None:
     assert all(m["quoted_spread_ticks"] is not None for m in status["markets"]), "quotes both sides"
     assert run.ledger_fills() > 0
     assert Path(path).is_relative_to(run.home / "models"), path
-    states = dagster_api.assets(run.dagster_port)
+    states: dict[str, dagster_api.AssetState] = {}
+
+    def lineage_green() -> bool:
+        # ingestion goes on meanwhile: a run that has just started shows its checks in progress, so wait
+        # for a moment when the latest materialization of every asset has all its checks passed
+        nonlocal states
+        states = _assets(run)
+        return all(
+            n in states
+            and states[n].materialized
+            and all(s == "SUCCEEDED" for s in states[n].checks.values())
+            for n in LINEAGE
+        )
+
+    try:
+        wait(run, "lineage materialized, every check passed", lineage_green)
+    except AssertionError as exc:
+        seen = {n: (states[n].materialized, states[n].checks) for n in LINEAGE if n in states}
+        raise AssertionError(f"{exc}\nlast seen: {seen}") from None
     assert states["candidate_model"].metadata.get("version") == version
     assert states["production_model"].metadata.get("version") == version
-    for name in LINEAGE:
-        asset = states[name]
-        assert asset.materialized, f"{name} not materialized"
-        assert all(s == "SUCCEEDED" for s in asset.checks.values()), f"{name} checks: {asset.checks}"
     checks = {f"{n}.{c}": s for n in LINEAGE for c, s in states[n].checks.items()}
     assert len(checks) >= 10, checks
     runs = _bootstrap_runs(run)
@@ -188,8 +202,18 @@ def bootstrap(run: Run) -> None:
     print(f"production {version}; {len(checks)} checks passed; fills {run.ledger_fills()}")
 
 
+def _assets(run: Run) -> dict[str, dagster_api.AssetState]:
+    """The assets as GraphQL shows them; none while the webserver is (re)starting."""
+    try:
+        return dagster_api.assets(run.dagster_port)
+    except (OSError, ValueError):
+        return {}
+
+
 def _materialized(run: Run, asset: str) -> bool:
-    return dagster_api.assets(run.dagster_port)[asset].materialized
+    """False also while the code location is still loading (no asset nodes yet)."""
+    state = _assets(run).get(asset)
+    return state is not None and state.materialized
 
 
 def _bootstrap_runs(run: Run) -> list[dict[str, Any]]:
@@ -201,7 +225,8 @@ def _bootstrap_runs(run: Run) -> list[dict[str, Any]]:
 
 
 def _live_version(run: Run) -> str | None:
-    return dagster_api.assets(run.dagster_port)["live_trading"].metadata.get("model_version")
+    state = _assets(run).get("live_trading")
+    return None if state is None else state.metadata.get("model_version")
 
 
 def started_and_stopped(run: Run, start: str, stop: str, body: Callable[[Run], None]) -> None:

@@ -17,12 +17,13 @@ from flashmm_engine.config.sim import SimSettings
 from flashmm_engine.errors import InputError
 from flashmm_engine.service.signals import install_stop_signals
 from flashmm_engine.types import NOTIONAL_SCALE, MarketSpec
+from flashmm_engine.venues.sim.account_file import load_accounts
 from flashmm_engine.venues.sim.drivers import MarketDriver, ReplayDriver, SyntheticDriver
 from flashmm_engine.venues.sim.exchange import EngineExchange
 from flashmm_engine.venues.sim.from_settings import cash_sim_market, sim_spec, synthetic_params
 from flashmm_engine.venues.sim.market_config import SimMarket
 from flashmm_engine.venues.sim.matching import MatchingEngine
-from flashmm_engine.venues.sim.server import SimVenueServer, wall_clock
+from flashmm_engine.venues.sim.server import SimVenueServer, new_session_id, wall_clock
 from flashmm_engine.venues.sim.synthetic import SyntheticFlow
 
 log = logging.getLogger(__name__)
@@ -63,9 +64,11 @@ def venue_sim(describe: bool, seconds: float | None, port: int | None, capture: 
 
 
 def build_venue(sim: SimSettings) -> tuple[MatchingEngine, MarketDriver, MarketSpec, SimVenueServer]:
+    session = new_session_id()
+    prefix = f"{session}-"
     if sim.capture is None:
         spec = sim_spec(sim)
-        engine = MatchingEngine([cash_sim_market(sim)])
+        engine = MatchingEngine([cash_sim_market(sim)], prefix)
         flow = SyntheticFlow(engine, spec.symbol, synthetic_params(sim), sim.synthetic.seed, wall_clock())
         driver: MarketDriver = SyntheticDriver(flow, EngineExchange(engine, spec.symbol))
         clock = wall_clock
@@ -77,15 +80,21 @@ def build_venue(sim: SimSettings) -> tuple[MatchingEngine, MarketDriver, MarketS
 
         tables = load_capture(sim.capture)
         spec = tables.spec
-        engine = MatchingEngine([SimMarket(spec, sim.maker_fee_ppm, sim.taker_fee_ppm)])
+        engine = MatchingEngine([SimMarket(spec, sim.maker_fee_ppm, sim.taker_fee_ppm)], prefix)
         replay = ReplayMarket(engine, spec.symbol, parse_queue_model(sim.queue_model), sim.partial_fills)
         columns = merge_tables(tables)
         driver = ReplayDriver(columns, replay)
         clock = _replay_clock(columns.ts[0], sim.replay_speed)
+    kept = load_accounts(sim.state_file, spec.symbol) if sim.state_file is not None else None
     for account in sim.api_keys:
-        quote_units = int(sim.fund_quote / (spec.tick_size * spec.lot_size) * NOTIONAL_SCALE)
-        engine.fund(account, spec.symbol, base=spec.size_to_lots(sim.fund_base), quote=quote_units)
-    return engine, driver, spec, SimVenueServer(sim, engine, driver, spec, clock)
+        if kept is not None and account in kept:
+            base, quote = kept[account]
+        else:
+            base = spec.size_to_lots(sim.fund_base)
+            quote = int(sim.fund_quote / (spec.tick_size * spec.lot_size) * NOTIONAL_SCALE)
+        engine.fund(account, spec.symbol, base=base, quote=quote)
+    log.info("sim venue session %s (%s)", session, "accounts kept" if kept else "accounts funded")
+    return engine, driver, spec, SimVenueServer(sim, engine, driver, spec, clock, session)
 
 
 def _replay_clock(start_ns: int, speed: float) -> Callable[[], int]:

@@ -35,7 +35,8 @@ from flashmm_engine.types import (
     MarketSpec,
     OpenOrder,
     OrderRequest,
-    VenueEvent,
+    PrivateEvent,
+    VenueSession,
 )
 from flashmm_engine.venues.base import RawTap, VenueError
 from flashmm_engine.venues.sim.market_messages import decode_market_message
@@ -69,10 +70,16 @@ class AccountSnapshot:
 
 class SimVenueClient:
     def __init__(
-        self, url: str, api_key: SecretStr, backoff: Backoff | None = None, resume_after: int = 0
+        self,
+        url: str,
+        api_key: SecretStr,
+        backoff: Backoff | None = None,
+        resume_after: int = 0,
+        session: str | None = None,
     ) -> None:
-        """`resume_after` is the last private-event sequence already applied (e.g. kept in a ledger): the
-        venue replays only the events after it."""
+        """`resume_after` is the last private-event sequence already applied (e.g. kept in a ledger) in venue
+        session `session`: the venue replays only the events after it, or, when it runs another session,
+        all of its own after a `VenueSession` event."""
         self.url = url
         self._key = api_key
         self._backoff = backoff or Backoff()
@@ -80,7 +87,7 @@ class SimVenueClient:
         self._last_seq = resume_after
         self.delivered_seq = resume_after
         """Sequence of the event `events()` yielded last: everything up to it has been handed out."""
-        self._events: asyncio.Queue[tuple[int, VenueEvent]] = asyncio.Queue(EVENT_QUEUE_MAX)
+        self._events: asyncio.Queue[tuple[int, PrivateEvent]] = asyncio.Queue(EVENT_QUEUE_MAX)
         self._market: asyncio.Queue[tuple[int, MarketEvent]] = asyncio.Queue(MARKET_QUEUE_MAX)
         self._frame_rx_ns = 0
         self.market_rx_ns: int | None = None
@@ -96,6 +103,9 @@ class SimVenueClient:
         self.specs: dict[str, MarketSpec] = {}
         self.account: str | None = None
         self.reconnects = 0
+        self.session = session
+        """The venue session of the current (or last) connection."""
+        self.session_changes = 0
         self.raw_tap: RawTap | None = None
 
     # --- Venue protocol ---
@@ -167,7 +177,7 @@ class SimVenueClient:
                 )
         raise VenueError(f"no consistent account snapshot in {SNAPSHOT_ATTEMPTS} attempts")
 
-    async def events(self) -> AsyncIterator[VenueEvent]:
+    async def events(self) -> AsyncIterator[PrivateEvent]:
         while True:
             seq, event = await self._events.get()
             self.delivered_seq = seq
@@ -218,7 +228,9 @@ class SimVenueClient:
             await self._guarded(msg)
 
     async def _handshake(self, ws: ClientConnection) -> list[tuple[dict[str, Any], bytes | str, int]]:
-        auth = {"op": "auth", "key": self._key.get_secret_value(), "last_seq": self._last_seq}
+        auth: dict[str, Any] = {"op": "auth", "key": self._key.get_secret_value(), "last_seq": self._last_seq}
+        if self.session is not None:
+            auth["session"] = self.session
         await ws.send(orjson.dumps(auth))
         await ws.send(orjson.dumps({"op": "subscribe"}))
         handshake: list[tuple[dict[str, Any], bytes | str, int]] = []
@@ -314,6 +326,17 @@ class SimVenueClient:
         except (ProtocolError, KeyError, TypeError, ValueError, ArithmeticError) as exc:
             self.bad_input.record("frame", f"{msg.get('type')!r}: {exc!r}")
 
+    async def _on_session(self, session: str) -> None:
+        """A session other than the one `_last_seq` counts in: the venue replays its events from the start,
+        after the `VenueSession` marker (queued behind every event of the old session)."""
+        previous, self.session = self.session, session
+        if previous is None or previous == session:
+            return
+        self._last_seq = 0
+        self.session_changes += 1
+        log.warning("sim venue runs a new session %s (was %s): its orders are gone", session, previous)
+        await self._events.put((0, VenueSession(session, previous, time.time_ns())))
+
     def _put_market(self, event: MarketEvent) -> None:
         if self._market.full():
             self._market.get_nowait()
@@ -351,6 +374,7 @@ class SimVenueClient:
             }
             self.account = require(msg, "account", str)
             self.specs.update(specs)
+            await self._on_session(require(msg, "session", str))
         elif kind in ("snapshot", "depth", "trade", "top"):
             for market_event in decode_market_message(msg):
                 self._put_market(market_event)

@@ -37,7 +37,10 @@ Events = list[tuple[str, VenueEvent]]
 
 
 class MatchingEngine:
-    def __init__(self, markets: Iterable[SimMarket]) -> None:
+    def __init__(self, markets: Iterable[SimMarket], id_prefix: str = "") -> None:
+        """`id_prefix` starts every venue order id and fill id (a venue session's, so that ids stay unique
+        across restarts of a venue process)."""
+        self.id_prefix = id_prefix
         self.markets = {m.name: m for m in markets}
         self._books = {name: (SideBook(Side.BUY), SideBook(Side.SELL)) for name in self.markets}
         self._balances: dict[tuple[str, str], Balance] = {}
@@ -143,7 +146,7 @@ class MatchingEngine:
             return [(account, Reject(req.client_id, RejectReason.POST_ONLY_WOULD_CROSS, detail, ts))]
         self._order_seq += 1
         order = RestingOrder(
-            f"O{self._order_seq}",
+            f"{self.id_prefix}O{self._order_seq}",
             req.client_id,
             account,
             req.market,
@@ -279,7 +282,7 @@ class MatchingEngine:
                 self._unrest(order, reserved=False)
                 self._final.set((order.account, order.client_id), OrderStatus.FILLED)
         fill = Fill(
-            f"F{self._trade_seq}",
+            f"{self.id_prefix}F{self._trade_seq}",
             order.client_id,
             order.venue_order_id,
             order.market,

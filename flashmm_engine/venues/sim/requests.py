@@ -39,6 +39,9 @@ class RequestHandler:
             if conn.account is None:
                 conn.send({"type": "error", "reason": "unauthenticated", "detail": f"{op} needs auth first"})
                 return
+            if self.venue.closing and op in ("place", "batch"):
+                conn.send({"type": "error", "reason": "closing", "detail": "the venue is shutting down"})
+                return
             getattr(self, f"_{op}")(conn, conn.account, msg)
         else:
             raise ProtocolError(f"unknown op {op!r}")
@@ -69,6 +72,9 @@ class RequestHandler:
         conn.account = account
         spec = self.venue.spec
         last_seq = require_int(msg, "last_seq") if "last_seq" in msg else 0
+        known = msg.get("session")
+        if known is not None and known != self.venue.session:
+            last_seq = 0  # the client's sequence belongs to an older session: all of this one is new to it
         markets = {
             spec.symbol: {
                 "tick_size": str(spec.tick_size),
@@ -77,7 +83,7 @@ class RequestHandler:
                 "quote": spec.quote,
             }
         }
-        conn.send({"type": "auth_ok", "account": account, "markets": markets})
+        conn.send({"type": "auth_ok", "account": account, "markets": markets, "session": self.venue.session})
         seq = self.venue.replay_since(conn, last_seq)
         conn.send({"type": "replayed", "seq": seq})
 

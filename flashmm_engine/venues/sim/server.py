@@ -4,8 +4,10 @@ Public market data (snapshot, sequenced depth diffs, trades, top of book) for an
 and reconciliation queries for connections authenticated with an API key. Every private event gets a
 per-account sequence number and the last EVENT_LOG_MAX are kept, so a client that reconnects with its last
 seen sequence gets exactly the events it missed: nothing lost, nothing twice. A client whose last sequence
-is no longer in the log (or ahead of it: a restarted venue) gets `resume_gap` instead and must reconcile
-through open_orders, balances and positions.
+is no longer in the log (or ahead of it) gets `resume_gap` instead and must reconcile through open_orders,
+balances and positions. Each process is one venue session (an id announced on auth): a client that names
+an older session gets every event of this one from the start. On shutdown the resting orders are
+cancelled; the balances survive a restart only with `sim.state_file` (account_file.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import secrets
 import time
 from collections import deque
 from collections.abc import Callable
@@ -26,7 +29,8 @@ from websockets.exceptions import ConnectionClosed
 from flashmm_engine.config.sim import SimSettings
 from flashmm_engine.service.tasks import TaskTracker
 from flashmm_engine.telemetry.bad_input import BadInputCounter
-from flashmm_engine.types import MarketSpec, Reject, VenueEvent
+from flashmm_engine.types import Fill, MarketSpec, Reject, VenueEvent
+from flashmm_engine.venues.sim.account_file import save_accounts
 from flashmm_engine.venues.sim.auth_limit import AuthLimiter
 from flashmm_engine.venues.sim.drivers import MarketDriver
 from flashmm_engine.venues.sim.matching import Events, MatchingEngine
@@ -45,6 +49,9 @@ CPU can generate) still accepts connections and answers requests, and publishes 
 MAX_MESSAGE_BYTES = 1_000_000
 EVENT_LOG_MAX = 50_000
 """Private events kept per account for resuming clients."""
+DRAIN_S = 2.0
+DRAIN_POLL_S = 0.02
+SESSION_ID_BYTES = 4
 
 
 @dataclass(eq=False)
@@ -81,8 +88,13 @@ class SimVenueServer:
         driver: MarketDriver,
         spec: MarketSpec,
         clock: Callable[[], int],
+        session: str | None = None,
     ) -> None:
         self.settings = settings
+        self.session = session or new_session_id()
+        """This process's venue session: announced on auth; private-event sequences restart with it."""
+        self.closing = False
+        """Set on shutdown: no new orders are taken while resting ones are cancelled and replies drained."""
         self.engine = engine
         self.driver = driver
         self.spec = spec
@@ -106,10 +118,23 @@ class SimVenueServer:
             self._serve, self.settings.host, self.settings.port, max_size=MAX_MESSAGE_BYTES
         ) as srv:
             port = next(iter(srv.sockets)).getsockname()[1]
-            self.tasks.spawn(self._drive(), "drive")
+            drive = self.tasks.spawn(self._drive(), "drive")
             on_ready(port)
             await stop.wait()
+            drive.cancel()
+            await self._close_session()
         await self.tasks.shutdown()
+
+    async def _close_session(self) -> None:
+        """Cancel every account's resting orders (their cancel events are this session's last) and give
+        the connections a bounded time to send what is queued, so clients see the session's end."""
+        self.closing = True
+        for account in self._logs:
+            self.dispatch(self.engine.cancel_all(account, self.now()))
+        for _ in range(round(DRAIN_S / DRAIN_POLL_S)):
+            if all(c.outbox.empty() for c in self._connections):
+                return
+            await asyncio.sleep(DRAIN_POLL_S)
 
     # --- accounts and private events ---
 
@@ -120,6 +145,11 @@ class SimVenueServer:
         return None
 
     def dispatch(self, events: Events) -> None:
+        state_file = self.settings.state_file
+        if state_file is not None and any(isinstance(e, Fill) for _, e in events):
+            save_accounts(
+                state_file, self.engine, list(self._logs), self.spec.symbol
+            )  # before any client knows
         for account, event in events:
             self.publish_private(account, event)
 
@@ -287,6 +317,10 @@ class SimVenueServer:
 def _diff(old: dict[int, int], new: dict[int, int]) -> list[tuple[int, int]]:
     changed = [(p, s) for p, s in new.items() if old.get(p) != s]
     return changed + [(p, 0) for p in old if p not in new]
+
+
+def new_session_id() -> str:
+    return secrets.token_hex(SESSION_ID_BYTES)
 
 
 def wall_clock() -> int:

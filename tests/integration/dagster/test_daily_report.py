@@ -2,13 +2,16 @@
 trades) with the day's events stored: attribution sums to the total, the drift table compares with a
 backtest of the same data, four plots are in the metadata and the HTML."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
 import orjson
+import pytest
 
 from flashmm_dagster.assets.reports import daily_report
 from flashmm_dagster.resources import FlashmmResource
+from flashmm_dagster.schedules import daily_report_schedule
 from flashmm_engine.pipeline.store import write_events
 from flashmm_engine.reports.demo import record_demo_fills
 from flashmm_engine.venues.captures import load_capture
@@ -16,6 +19,7 @@ from flashmm_engine.venues.captures import load_capture
 EVERY_NTH_TRADE = 10
 
 
+@pytest.mark.covers("asset:daily_report", "schedule:daily_report_schedule", data="fixture")
 def test_daily_report_from_ledger_and_events(tmp_path: Path, fixtures_dir: Path) -> None:
     resource = FlashmmResource(home=str(tmp_path / "home"))
     tables = load_capture(fixtures_dir / "binance" / "spot_ethusdt_slice.raw.gz")
@@ -23,7 +27,11 @@ def test_daily_report_from_ledger_and_events(tmp_path: Path, fixtures_dir: Path)
     fills = record_demo_fills(resource.database(), tables, EVERY_NTH_TRADE, fee_per_fill=7)
     assert fills > 5
 
-    result = dg.materialize([daily_report], resources={"flashmm": resource}, partition_key="2024-08-08")
+    tick = dg.build_schedule_context(scheduled_execution_time=datetime(2024, 8, 9, 1, 0, tzinfo=UTC))
+    request = daily_report_schedule(tick)
+    assert isinstance(request, dg.RunRequest) and request.partition_key == "2024-08-08"
+    key = request.partition_key
+    result = dg.materialize([daily_report], resources={"flashmm": resource}, partition_key=key)
     assert result.success
     (event,) = result.get_asset_materialization_events()
     meta = event.materialization.metadata

@@ -7,10 +7,10 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import dagster as dg
 import pytest
 
-from flashmm_dagster.assets.live import live_trading
+from flashmm_dagster.definitions import defs
+from flashmm_dagster.jobs import live_job
 from flashmm_dagster.resources import FlashmmResource
 
 STATUS = {
@@ -58,7 +58,10 @@ def control_url() -> Iterator[str]:
 
 
 def _materialize(url: str) -> dict:
-    result = dg.materialize([live_trading], resources={"flashmm": FlashmmResource(control_url=url)})
+    """The live_trading_every_minute schedule's job, as the daemon launches it."""
+    assert defs.resolve_schedule_def("live_trading_every_minute").job_name == live_job.name
+    job = defs.resolve_job_def(live_job.name)
+    result = job.execute_in_process(resources={"flashmm": FlashmmResource(control_url=url)})
     assert result.success
     (event,) = result.get_asset_materialization_events()
     return {
@@ -66,6 +69,7 @@ def _materialize(url: str) -> dict:
     }
 
 
+@pytest.mark.covers("asset:live_trading", "schedule:live_trading_every_minute", data="fixture")
 def test_running_engine_is_observed(control_url: str) -> None:
     meta = _materialize(control_url)
     assert meta["state"] == "running" and meta["detail"] == "ready"

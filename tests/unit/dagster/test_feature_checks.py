@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from flashmm_dagster.checks import features as feature_checks
 from flashmm_engine.features.spec import FeatureSpec
@@ -20,6 +21,10 @@ def _features(events_dir: Path, out: Path) -> pd.DataFrame:
     return pd.read_parquet(out / FEATURES_FILE)
 
 
+@pytest.mark.covers(
+    "check:features.has_warm_samples", "check:features.finite_after_warmup", "check:features.values_in_range",
+    data="fixture",
+)  # fmt: skip
 def test_real_features_pass(events_dir: Path, tmp_path: Path) -> None:
     table = _features(events_dir, tmp_path / "f")
     assert table["warm"].sum() > 100

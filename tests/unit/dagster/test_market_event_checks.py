@@ -21,6 +21,11 @@ def _failed(results: dict, expected: set[str]) -> None:
     assert failed == expected
 
 
+@pytest.mark.covers(
+    "check:market_events.time_monotonic", "check:market_events.positive_sizes",
+    "check:market_events.no_crossed_book", "check:market_events.sequence_continuity",
+    "check:market_events.no_long_gap", "check:market_events.not_empty", data="fixture",
+)  # fmt: skip
 def test_real_slice_passes_every_check(events_dir: Path) -> None:
     results = market_events.run_checks(events_dir, MAX_GAP_S)
     assert set(results) == set(market_events.CHECKS)

@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from flashmm_dagster.definitions import defs
+from flashmm_dagster.jobs import ingest_job
 from flashmm_dagster.partitions import split_key
 from flashmm_dagster.resources import FlashmmResource
 from flashmm_dagster.schedules import daily_report_schedule, hourly_ingest
@@ -17,7 +19,10 @@ from flashmm_engine.pipeline.layout import Layout
 from .conftest import SPOT_HOUR, SPOT_MARKET, SPOT_SLICE
 
 
-def test_hourly_ingest_requests_the_hour_that_ended_for_every_market() -> None:
+@pytest.mark.covers("schedule:hourly_ingest", data="fixture")
+def test_hourly_ingest_requests_the_hour_that_ended_for_every_market(
+    tmp_path: Path, fixtures_dir: Path
+) -> None:
     context = dg.build_schedule_context(scheduled_execution_time=datetime(2024, 8, 9, 0, 5, tzinfo=UTC))
     requests = list(hourly_ingest(context))
     assert sorted(split_key(r.partition_key) for r in requests) == [
@@ -25,6 +30,17 @@ def test_hourly_ingest_requests_the_hour_that_ended_for_every_market() -> None:
         ("2024-08-08-23:00", "binance-usdm-ethusdt"),
         ("2024-08-08-23:00", "sim-ethusd"),
     ]
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    shutil.copy(fixtures_dir / "binance" / SPOT_SLICE, drop / SPOT_SLICE)
+    resource = FlashmmResource(pipeline_root=str(tmp_path / "pipeline"), drop_dirs=[str(drop)])
+    (spot,) = [r for r in requests if split_key(r.partition_key)[1] == SPOT_MARKET]
+    run = defs.resolve_job_def(ingest_job.name).execute_in_process(
+        resources={"flashmm": resource}, partition_key=spot.partition_key
+    )
+    assert run.success
+    (features,) = [e for e in run.get_asset_materialization_events() if e.asset_key.path == ["features"]]
+    assert features.materialization.metadata["warm_samples"].value > 100
 
 
 def test_daily_schedules_target_the_previous_day_and_the_lifecycle_job() -> None:
@@ -38,18 +54,22 @@ def test_daily_schedules_target_the_previous_day_and_the_lifecycle_job() -> None
     assert live.cron_schedule == "* * * * *" and live.job_name == "observe_live_trading"
 
 
+@pytest.mark.covers("sensor:new_raw_segment", data="fixture")
 def test_new_segment_triggers_its_partition_once(tmp_path: Path, fixtures_dir: Path) -> None:
     drop = tmp_path / "drop"
     drop.mkdir()
     resource = FlashmmResource(pipeline_root=str(tmp_path / "pipeline"), drop_dirs=[str(drop)])
-    context = dg.build_sensor_context(resources={"flashmm": resource})
+    instance = dg.DagsterInstance.ephemeral()
+    context = dg.build_sensor_context(instance=instance, resources={"flashmm": resource})
     assert new_raw_segment(context).run_requests == []
     shutil.copy(fixtures_dir / "binance" / SPOT_SLICE, drop / SPOT_SLICE)
     (drop / "notes.raw.gz").write_bytes(b"not a capture")
     first = new_raw_segment(context)
     assert [split_key(r.partition_key) for r in first.run_requests] == [(SPOT_HOUR, SPOT_MARKET)]
     assert first.run_requests[0].tags["flashmm/segment"] == str(drop / SPOT_SLICE)
-    again = new_raw_segment(dg.build_sensor_context(cursor=first.cursor, resources={"flashmm": resource}))
+    again = new_raw_segment(
+        dg.build_sensor_context(instance=instance, cursor=first.cursor, resources={"flashmm": resource})
+    )
     assert again.run_requests == []
     assert str(drop / "notes.raw.gz") not in json.loads(again.cursor or "{}")
 

@@ -41,7 +41,10 @@ def test_engine_recordings_under_the_venue_folder_trigger_ingestion(
     session = record_synthetic_session(raw, seed=5, minutes=0.5)
     assert [p.parent for p in session.segments] == [raw / "sim"]
     resource = FlashmmResource(pipeline_root=str(tmp_path / "pipeline"), drop_dirs=[])
-    tick = new_raw_segment(dg.build_sensor_context(resources={"flashmm": resource}))
+    context = dg.build_sensor_context(
+        instance=dg.DagsterInstance.ephemeral(), resources={"flashmm": resource}
+    )
+    tick = new_raw_segment(context)
     assert [split_key(r.partition_key)[1] for r in tick.run_requests] == [MARKET]
 
 
