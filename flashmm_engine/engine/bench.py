@@ -78,6 +78,18 @@ async def _export_model(root: Path, registry_url: str, stage: str, seed: int) ->
         raise CommandFailed(f"exporting the bench model failed (exit {done.returncode}): {tail}")
 
 
+async def _started(runtime: EngineRuntime, task: asyncio.Task[None]) -> None:
+    """Until the engine has started; the engine's own error if it stopped first (not a bare timeout)."""
+    started = asyncio.get_running_loop().create_task(runtime.started.wait())
+    done, _ = await asyncio.wait({task, started}, timeout=ENGINE_START_S, return_when=asyncio.FIRST_COMPLETED)
+    started.cancel()
+    if task in done:
+        task.result()  # raises what stopped the engine
+        raise CommandFailed("the engine stopped before it started quoting")
+    if started not in done:
+        raise CommandFailed(f"the engine did not start within {ENGINE_START_S:.0f} s")
+
+
 def _read_url(proc: subprocess.Popen[bytes]) -> str:
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -174,7 +186,7 @@ async def run_bench(
         runtime = EngineRuntime(settings, list(urls))
         stop = asyncio.Event()
         task = asyncio.get_running_loop().create_task(runtime.run(stop))
-        await asyncio.wait_for(runtime.started.wait(), ENGINE_START_S)
+        await _started(runtime, task)
         scrapes = {"ok": 0, "failed": 0}
         scraper = None
         if ops.scrape_hz > 0 and runtime.control is not None and runtime.control.port is not None:
