@@ -11,15 +11,19 @@ the grid); missed cycles; RSS; and the book messages actually received per secon
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
 import subprocess
 import sys
 import tempfile
 import time
 from contextlib import ExitStack
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import orjson
 from pydantic import SecretStr
 
@@ -27,13 +31,15 @@ from flashmm_engine.config.control import ControlSettings
 from flashmm_engine.config.engine import EngineSettings
 from flashmm_engine.config.marketdata import RecorderSettings
 from flashmm_engine.config.reload import ReloadSettings
-from flashmm_engine.config.services import DatabaseSettings, TelemetrySettings
+from flashmm_engine.config.services import DatabaseSettings, RedisSettings, TelemetrySettings
 from flashmm_engine.config.settings import Settings
 from flashmm_engine.config.sim import SimSettings
-from flashmm_engine.engine.bench_model import export_bench_model
+from flashmm_engine.engine.bench_model import SEED
 from flashmm_engine.engine.runtime import EngineRuntime
 from flashmm_engine.engine.stats import RuntimeStats, Samples
 from flashmm_engine.errors import CommandFailed
+
+log = logging.getLogger(__name__)
 
 WARMUP_S = 3.0
 VENUE_START_S = 180.0
@@ -62,6 +68,28 @@ def _venue_process(index: int, events_per_s: float, cwd: Path) -> tuple[subproce
     return proc, symbol
 
 
+async def _export_model(root: Path, registry_url: str, stage: str, seed: int) -> None:
+    """Train, export and register a bench model in a child process: its memory is not the engine's."""
+    command = [sys.executable, "-m", "flashmm_engine.engine.bench_model"]
+    command += [str(root / "models"), registry_url, "bench", stage, str(seed)]
+    done = await asyncio.to_thread(subprocess.run, command, capture_output=True, check=False)
+    if done.returncode != 0:
+        tail = done.stderr.decode(errors="replace")[-2000:]
+        raise CommandFailed(f"exporting the bench model failed (exit {done.returncode}): {tail}")
+
+
+async def _started(runtime: EngineRuntime, task: asyncio.Task[None]) -> None:
+    """Until the engine has started; the engine's own error if it stopped first (not a bare timeout)."""
+    started = asyncio.get_running_loop().create_task(runtime.started.wait())
+    done, _ = await asyncio.wait({task, started}, timeout=ENGINE_START_S, return_when=asyncio.FIRST_COMPLETED)
+    started.cancel()
+    if task in done:
+        task.result()  # raises what stopped the engine
+        raise CommandFailed("the engine stopped before it started quoting")
+    if started not in done:
+        raise CommandFailed(f"the engine did not start within {ENGINE_START_S:.0f} s")
+
+
 def _read_url(proc: subprocess.Popen[bytes]) -> str:
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -85,17 +113,47 @@ def _rss_mb() -> float:
     return float("nan")
 
 
+@dataclass(frozen=True)
+class BenchTelemetry:
+    """Issue 11's variant: the engine's operations parts on while it is measured."""
+
+    redis_url: str | None = None
+    """Redis hot state (and the model stream) at this URL."""
+    influx_url: str | None = None
+    """InfluxDB 2.x write API (e.g. victoria-metrics on loopback), points batched at 1 Hz."""
+    scrape_hz: float = 0.0
+    """`GET /metrics` on the control API this often, as Prometheus would (0: never)."""
+
+
+async def _scrape(port: int, hz: float, stop: asyncio.Event, counts: dict[str, int]) -> None:
+    async with aiohttp.ClientSession() as session:
+        while not stop.is_set():
+            try:
+                async with session.get(f"http://127.0.0.1:{port}/metrics") as resp:
+                    await resp.read()
+                    counts["ok" if resp.status == 200 else "failed"] += 1
+            except (aiohttp.ClientError, OSError) as exc:
+                counts["failed"] += 1
+                log.warning("metrics scrape failed: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1 / hz)
+
+
 async def run_bench(
-    n_markets: int, seconds: float, hz: float, feed_rate: int, shadow: bool = False
+    n_markets: int,
+    seconds: float,
+    hz: float,
+    feed_rate: int,
+    shadow: bool = False,
+    telemetry: BenchTelemetry | None = None,
 ) -> dict[str, Any]:
+    ops = telemetry or BenchTelemetry()
     with tempfile.TemporaryDirectory(prefix="flashmm-bench-") as tmp, ExitStack() as stack:
         root = Path(tmp)
         registry_url = f"sqlite:///{root / 'registry.db'}"
-        await asyncio.to_thread(export_bench_model, root / "models", registry_url)
+        await _export_model(root, registry_url, "production", SEED)
         if shadow:  # a second version, validated: the shadow challenger's default
-            await asyncio.to_thread(
-                export_bench_model, root / "models", registry_url, "bench", "validated", SHADOW_SEED
-            )
+            await _export_model(root, registry_url, "validated", SHADOW_SEED)
         per_market = feed_rate / n_markets / BOOK_EVENTS_PER_AGENT_EVENT
         procs = [_venue_process(i, per_market, root) for i in range(n_markets)]
         for proc, _ in procs:
@@ -115,7 +173,12 @@ async def run_bench(
             ),
             sim=SimSettings(api_keys={"mm": SecretStr(BENCH_KEY)}),
             database=DatabaseSettings(url=SecretStr(registry_url)),
-            telemetry=TelemetrySettings(log_level="WARNING"),
+            telemetry=TelemetrySettings(
+                log_level="WARNING",
+                influx_url=SecretStr(ops.influx_url) if ops.influx_url else None,
+                influx_token=SecretStr("bench") if ops.influx_url else None,
+            ),
+            redis=RedisSettings(url=SecretStr(ops.redis_url) if ops.redis_url else None),
             recorder=RecorderSettings(directory=root / "raw"),  # recorded like a live run, then deleted
             reload=ReloadSettings(shadow=shadow),
             control=ControlSettings(port=0),  # any free port: a bench beside a running engine still starts
@@ -123,7 +186,12 @@ async def run_bench(
         runtime = EngineRuntime(settings, list(urls))
         stop = asyncio.Event()
         task = asyncio.get_running_loop().create_task(runtime.run(stop))
-        await asyncio.wait_for(runtime.started.wait(), ENGINE_START_S)
+        await _started(runtime, task)
+        scrapes = {"ok": 0, "failed": 0}
+        scraper = None
+        if ops.scrape_hz > 0 and runtime.control is not None and runtime.control.port is not None:
+            scrape = _scrape(runtime.control.port, ops.scrape_hz, stop, scrapes)
+            scraper = asyncio.get_running_loop().create_task(scrape)
         await asyncio.sleep(WARMUP_S)
         for runner in runtime.runners:
             runner.stats = RuntimeStats()
@@ -133,9 +201,18 @@ async def run_bench(
         stats = [r.stats for r in runtime.runners]
         rss = _rss_mb()
         shadow_status = runtime.model_status().shadow
+        telemetry_status = runtime.telemetry.status()
         stop.set()
         await task
+        if scraper is not None:
+            await scraper
         report = _report(stats, n_markets, elapsed, rss, [r.core.metrics.fills for r in runtime.runners])
+        report["telemetry"] = {
+            "redis": ops.redis_url is not None,
+            "influx": ops.influx_url is not None,
+            "metrics_scrapes": scrapes,
+            "status": asdict(telemetry_status),
+        }
         if shadow_status is not None:
             report["shadow"] = {
                 "version": shadow_status.version,

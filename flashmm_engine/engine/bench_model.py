@@ -1,8 +1,13 @@
 """A tiny real model for the engine benchmark: an MLP trained for a few steps on synthetic feature rows,
-exported through the project's TorchScript export (parity and latency checks) and registered in production."""
+exported through the project's TorchScript export (parity and latency checks) and registered in production.
+
+The benchmark runs this as its own process (`python -m flashmm_engine.engine.bench_model ROOT URL NAME
+STAGE SEED`), so that training and export (autograd, the optimizer, tracing) do not count in the engine's
+RSS."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -72,3 +77,8 @@ def export_bench_model(
     finally:
         registry.close()
     return report.model_dir
+
+
+if __name__ == "__main__":
+    root, url, model_name, model_stage, model_seed = sys.argv[1:6]
+    export_bench_model(Path(root), url, model_name, model_stage, int(model_seed))

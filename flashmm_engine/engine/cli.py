@@ -108,10 +108,25 @@ async def _run(runtime: EngineRuntime) -> None:
     "--feed-rate", type=click.IntRange(1, 1_000_000), default=20_000, help="Book messages/s in total."
 )
 @click.option("--shadow", is_flag=True, help="Also run a shadow challenger (a second model, never traded).")
-def bench_engine(n_markets: int, seconds: float, hz: float, feed_rate: int, shadow: bool) -> None:
+@click.option("--redis-url", default=None, help="Redis hot state and model stream at this URL.")
+@click.option("--influx-url", default=None, help="InfluxDB 2.x write URL (victoria-metrics on loopback).")
+@click.option(
+    "--scrape-hz", type=click.FloatRange(0, 10), default=0.0, help="GET /metrics this often (0: never)."
+)
+def bench_engine(
+    n_markets: int,
+    seconds: float,
+    hz: float,
+    feed_rate: int,
+    shadow: bool,
+    redis_url: str | None,
+    influx_url: str | None,
+    scrape_hz: float,
+) -> None:
     """Benchmark the runtime against the sim venue with a real TorchScript model; prints one JSON object."""
     configure_logging("WARNING")
-    from flashmm_engine.engine.bench import run_bench
+    from flashmm_engine.engine.bench import BenchTelemetry, run_bench
 
-    result = asyncio.run(run_bench(n_markets, seconds, hz, feed_rate, shadow))
+    telemetry = BenchTelemetry(redis_url, influx_url, scrape_hz)
+    result = asyncio.run(run_bench(n_markets, seconds, hz, feed_rate, shadow, telemetry))
     emit(result)

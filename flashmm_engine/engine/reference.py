@@ -10,6 +10,8 @@ stale or resyncing reference never stops quoting. Reference prices are converted
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -20,19 +22,20 @@ from flashmm_engine.config.settings import Settings
 from flashmm_engine.engine.feature_spec import reference_market
 from flashmm_engine.marketdata.recorder import RawRecorder
 from flashmm_engine.marketdata.records import BookTicker, DepthDiff, DepthSnapshot, TradeMessage
+from flashmm_engine.service.backoff import Backoff
 from flashmm_engine.service.tasks import TaskTracker
 from flashmm_engine.types import NS_PER_S, TopOfBook
+from flashmm_engine.venues.base import VenueError
 from flashmm_engine.venues.binance.feed import BinanceFeed, FeedConfig, open_live_feed
 
 if TYPE_CHECKING:
-    import asyncio
-
     from flashmm_engine.features.state import FeatureState
     from flashmm_engine.types import MarketSpec
 
 log = logging.getLogger(__name__)
 
 RAW_VENUE = "binance"
+OPEN_RETRY_BASE_S = 0.5
 
 
 @dataclass
@@ -43,6 +46,8 @@ class ReferenceCounts:
     """Times a cycle found the reference stale or resyncing after it had been fresh."""
     recoveries: int = 0
     """Times a cycle found it fresh again after such a span."""
+    open_failures: int = 0
+    """Start-up attempts that could not fetch the instrument spec (exchangeInfo)."""
 
 
 class _Target:
@@ -73,7 +78,7 @@ class ReferenceFeed:
         """Until the reference was first fresh (start-up), it is not counted as stale."""
 
     async def open(self) -> None:
-        """Fetch the instrument spec (exchangeInfo) and build the connector; `start` connects it."""
+        """Fetch the instrument spec (exchangeInfo) and build the connector (VenueError: unreachable)."""
         binance = self.settings.binance
         config = FeedConfig.from_settings(
             binance.model_copy(update={"symbol": self.settings.engine.reference_symbol})
@@ -103,8 +108,22 @@ class ReferenceFeed:
         self._targets.append(_Target(features, spec, Fraction(self.feed.config.spec.tick_size)))
 
     def start(self, tasks: TaskTracker, stop: asyncio.Event) -> None:
-        assert self.feed is not None, "open() first"
-        tasks.spawn(self.feed.run(stop), "reference-feed")
+        """Open (retrying with jittered backoff while Binance is unreachable: the markets quote without
+        the reference meanwhile), then stay connected until `stop`."""
+        tasks.spawn(self._run(stop), "reference-feed")
+
+    async def _run(self, stop: asyncio.Event) -> None:
+        backoff = Backoff(base_s=OPEN_RETRY_BASE_S, max_s=self.settings.binance.reconnect_max_s)
+        while self.feed is None and not stop.is_set():
+            try:
+                await self.open()
+            except VenueError as exc:
+                self.counts.open_failures += 1
+                log.warning("reference feed %s: cannot open: %s", self.market, exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), backoff.next_delay())
+        if self.feed is not None:
+            await self.feed.run(stop)
 
     # --- freshness, asked by each market's cycle ---
 

@@ -117,8 +117,6 @@ class EngineRuntime:
             await asyncio.to_thread(store.prime)
             self.telemetry.start(stop)
             self.model = await self._load_model()
-            if self.reference is not None:
-                await self.reference.open()
             for market in self.markets:
                 self.runners.append(await self._start_market(market, store, stop))
             if self.reference is not None:

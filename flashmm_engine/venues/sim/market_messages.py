@@ -16,15 +16,21 @@ from flashmm_engine.types import (
 )
 from flashmm_engine.venues.sim.protocol import ProtocolError, require, require_int
 
+SIDES = {1: Side.BUY, -1: Side.SELL}
+
 
 def _level(raw: Any) -> tuple[int, int]:
-    if not isinstance(raw, list) or len(raw) != 2:
+    if type(raw) is not list or len(raw) != 2:
         raise ProtocolError("a level must be [price, size]")
     return _bounded(raw[0], MAX_TICKS), _bounded(raw[1], MAX_LOTS)
 
 
 def _bounded(value: Any, bound: int) -> int:
-    return require_int({"v": value}, "v", bound)
+    """An integer (JSON numbers decode to exactly int: bools and floats fail) with |value| <= bound; on the
+    hot path of every book message, so checked inline."""
+    if type(value) is not int or value > bound or value < -bound:
+        raise ProtocolError(f"a value must be an integer with |value| <= {bound}")
+    return value
 
 
 def decode_market_message(msg: dict[str, Any]) -> list[MarketEvent]:
@@ -38,10 +44,13 @@ def decode_market_message(msg: dict[str, Any]) -> list[MarketEvent]:
         seq = require_int(msg, "seq")
         out: list[MarketEvent] = []
         for change in require(msg, "changes", list):
-            if not isinstance(change, list) or len(change) != 3:
+            if type(change) is not list or len(change) != 3:
                 raise ProtocolError("a depth change must be [side, price, size]")
-            price, size = _level(change[1:])
-            out.append(BookDelta(ts, ts, market, Side(change[0]), price, size, seq))
+            side = SIDES.get(change[0]) if type(change[0]) is int else None
+            if side is None:
+                raise ProtocolError("a depth change's side must be 1 (bid) or -1 (ask)")
+            price, size = _bounded(change[1], MAX_TICKS), _bounded(change[2], MAX_LOTS)
+            out.append(BookDelta(ts, ts, market, side, price, size, seq))
         return out
     if kind == "trade":
         price, size = _bounded(msg.get("price"), MAX_TICKS), _bounded(msg.get("size"), MAX_LOTS)
