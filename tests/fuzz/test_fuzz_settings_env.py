@@ -67,8 +67,10 @@ def test_any_environment_loads_or_fails_with_one_clear_error(env: dict[str, str]
         except ConfigError as exc:
             message = str(exc)
             assert message.startswith("invalid FlashMM settings") and "\n" not in message.strip()
+            # the same value given to a plain setting may be echoed for that one: only secrets are checked
+            plain = {value for name, value in env.items() if name not in SECRET_NAMES}
             for name, value in env.items():
-                if name in SECRET_NAMES and value.startswith(MARKER):
+                if name in SECRET_NAMES and value.startswith(MARKER) and value not in plain:
                     assert value not in message
             return
     assert isinstance(settings, Settings)
