@@ -93,7 +93,8 @@ def build_venue(sim: SimSettings) -> tuple[MatchingEngine, MarketDriver, MarketS
             base = spec.size_to_lots(sim.fund_base)
             quote = int(sim.fund_quote / (spec.tick_size * spec.lot_size) * NOTIONAL_SCALE)
         engine.fund(account, spec.symbol, base=base, quote=quote)
-    log.info("sim venue session %s (%s)", session, "accounts kept" if kept else "accounts funded")
+    # logged before the port is bound: a start that fails to listen prints only its one error line
+    log.debug("sim venue session %s (%s)", session, "accounts kept" if kept else "accounts funded")
     return engine, driver, spec, SimVenueServer(sim, engine, driver, spec, clock, session)
 
 
@@ -113,7 +114,7 @@ async def _serve(sim: SimSettings) -> None:
 
     def ready(port: int) -> None:
         url = f"ws://{sim.host}:{port}"
-        log.info("sim venue listening on %s (market %s)", url, spec.symbol)
+        log.info("sim venue listening on %s (market %s, session %s)", url, spec.symbol, server.session)
         sys.stdout.write(orjson.dumps({"url": url, "market": spec.symbol}).decode() + "\n")
         sys.stdout.flush()
 
