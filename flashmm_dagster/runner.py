@@ -158,14 +158,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run_all(
     args: argparse.Namespace, folders: list[Path], keys: list[tuple[str, str]], refused: dict[str, str]
 ) -> int:
-    import dagster as dg
 
     from flashmm_dagster.resources import FlashmmResource
     from flashmm_engine.pipeline.promotion import production_version
 
     resource = FlashmmResource(drop_dirs=[str(f) for f in folders])
     settings = resource.settings()
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    instance = _instance()
     name = settings.pipeline.model_name
     before = production_version(settings.database.resolved_url, name)
     hourly = [] if args.skip_hourly else run_hourly(instance, resource, hourly_ranges(keys))
@@ -196,6 +195,18 @@ def no_captures(data: Path, segments: list[Segment], markets: Sequence[str]) -> 
         f"--data {data}: captures of {found}, none of the configured markets {list(markets)} "
         "(FLASHMM_PIPELINE__MARKETS)"
     )
+
+
+def _instance() -> Any:
+    """The instance under $DAGSTER_HOME (created if missing, as `make` names one that a fresh clone lacks),
+    else an ephemeral one."""
+    import dagster as dg
+
+    home = os.environ.get("DAGSTER_HOME")
+    if not home:
+        return dg.DagsterInstance.ephemeral()
+    Path(home).mkdir(parents=True, exist_ok=True)
+    return dg.DagsterInstance.get()
 
 
 if __name__ == "__main__":

@@ -50,7 +50,8 @@ def test_hourly_run_prints_progress_and_json(tmp_path: Path, fixtures_dir: Path)
     data = tmp_path / "data"
     (data / "binance").mkdir(parents=True)
     shutil.copy(fixtures_dir / "binance" / SPOT, data / "binance" / SPOT)
-    done = runner(tmp_path, "--data", str(data), "--hourly-only")
+    # a $DAGSTER_HOME that does not exist yet, as `make` names in a fresh clone, is created
+    done = runner(tmp_path, "--data", str(data), "--hourly-only", DAGSTER_HOME=str(tmp_path / "dagster_home"))
     assert done.returncode == 0, done.stderr[-3000:]
     progress = [line for line in done.stderr.splitlines() if line.startswith("flashmm: ")]
     assert progress[0] == f"flashmm: 1 partitions of ['binance-spot-ethusdt'] in {data}"
@@ -61,3 +62,4 @@ def test_hourly_run_prints_progress_and_json(tmp_path: Path, fixtures_dir: Path)
     result = json.loads(done.stdout)
     assert result["partitions"] == ["2024-08-08-23:00|binance-spot-ethusdt"]
     assert result["hourly_runs"][0]["success"]
+    assert (tmp_path / "dagster_home").is_dir()
