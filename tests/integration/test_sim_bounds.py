@@ -92,7 +92,9 @@ async def test_client_queues_drop_old_market_data_and_never_private_events(
         await ws.recv()
         await ws.recv()
         markets = {MARKET: {"tick_size": "0.05", "lot_size": "0.001", "base": "ETH", "quote": "USD"}}
-        await ws.send(json.dumps({"type": "auth_ok", "account": "alice", "markets": markets}))
+        await ws.send(
+            json.dumps({"type": "auth_ok", "account": "alice", "markets": markets, "session": "s1"})
+        )
         await ws.send(json.dumps({"type": "replayed", "seq": 0}))
         for i in range(trades):
             trade: dict[str, Any] = {"type": "trade", "market": MARKET, "ts": i, "price": 100, "size": 1}

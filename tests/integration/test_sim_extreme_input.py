@@ -179,7 +179,9 @@ async def client_case(frames: list[Any]) -> None:
         await ws.recv()  # auth
         await ws.recv()  # subscribe
         markets = {MARKET: {"tick_size": "0.05", "lot_size": "0.001", "base": "ETH", "quote": "USD"}}
-        await ws.send(json.dumps({"type": "auth_ok", "account": "alice", "markets": markets}))
+        await ws.send(
+            json.dumps({"type": "auth_ok", "account": "alice", "markets": markets, "session": "s1"})
+        )
         await ws.send(json.dumps({"type": "replayed", "seq": 0}))
         for frame in frames:
             await ws.send(_encode(frame))

@@ -71,7 +71,7 @@ def test_unknown_formats(
         (tmp_path / name).write_bytes(data)
         expected = [found]
         if "corrupt" not in found:
-            expected.append("expected `<ts_local_ns> <raw message>` lines of a binance feed")
+            expected.append("expected `<ts_local_ns> <raw message>` lines of a binance, sim feed")
         assert_refused([*reader, str(tmp_path / name)], expected, monkeypatch, capsys)
 
 
