@@ -46,6 +46,8 @@ IDLE_SLEEP_S = 0.5
 DRIVE_SLICE_STEPS = 64
 """Flow events applied between two yields to the event loop: a venue behind its clock (more flow than the
 CPU can generate) still accepts connections and answers requests, and publishes at least this often."""
+PUBLISH_BEHIND_STEPS = 4_096
+"""A venue behind its clock publishes its book after at most this many flow events, though more are due."""
 MAX_MESSAGE_BYTES = 1_000_000
 EVENT_LOG_MAX = 50_000
 """Private events kept per account for resuming clients."""
@@ -258,6 +260,7 @@ class SimVenueServer:
             conn.send(top)
 
     async def _drive(self) -> None:
+        behind_steps = 0
         while True:
             due = self.driver.next_time()
             if due is None:
@@ -267,12 +270,18 @@ class SimVenueServer:
             if wait_ns > 0:
                 await asyncio.sleep(min(wait_ns / 1e9, IDLE_SLEEP_S))
             now = self.now()
+            caught_up = False
             for _ in range(DRIVE_SLICE_STEPS):
                 due = self.driver.next_time()
                 if due is None or due > now:
+                    caught_up = True
                     break
                 self.dispatch(self.driver.step())
-            self.publish_market(now)
+                behind_steps += 1
+            # a frame stamped `now` shows every event due by then; a venue that stays behind still publishes
+            if caught_up or behind_steps >= PUBLISH_BEHIND_STEPS:
+                self.publish_market(now)
+                behind_steps = 0
             await asyncio.sleep(0)
 
     # --- connections ---
