@@ -56,7 +56,11 @@ def test_daily_schedules_target_the_previous_day_and_the_lifecycle_job() -> None
 
 
 @pytest.mark.covers("sensor:new_raw_segment", data="fixture")
-def test_new_segment_triggers_its_partition_once(tmp_path: Path, fixtures_dir: Path) -> None:
+def test_new_segment_triggers_its_partition_once(
+    tmp_path: Path, fixtures_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # only this test's folders: engines earlier in the session record into the shared test home
+    monkeypatch.setenv("FLASHMM_RECORDER__DIRECTORY", str(tmp_path / "recorder"))
     drop = tmp_path / "drop"
     drop.mkdir()
     resource = FlashmmResource(pipeline_root=str(tmp_path / "pipeline"), drop_dirs=[str(drop)])
