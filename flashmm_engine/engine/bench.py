@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import orjson
 from pydantic import SecretStr
 
 from flashmm_engine.config.control import ControlSettings
@@ -36,36 +35,17 @@ from flashmm_engine.config.settings import Settings
 from flashmm_engine.config.sim import SimSettings
 from flashmm_engine.engine.bench_model import SEED
 from flashmm_engine.engine.runtime import EngineRuntime
+from flashmm_engine.engine.sim_venues import VENUE_KEY, rss_mb, start_sim_venues
 from flashmm_engine.engine.stats import RuntimeStats, Samples
 from flashmm_engine.errors import CommandFailed
 
 log = logging.getLogger(__name__)
 
 WARMUP_S = 3.0
-VENUE_START_S = 180.0
 ENGINE_START_S = 300.0
 BOOK_EVENTS_PER_AGENT_EVENT = 1.0
 """Assumed when sizing the synthetic flow; the figure reported is what was received."""
-BENCH_KEY = "bench-key"
 SHADOW_SEED = 12
-
-
-def _venue_process(index: int, events_per_s: float, cwd: Path) -> tuple[subprocess.Popen[bytes], str]:
-    symbol = f"BENCH{index}:ETHUSD"
-    env = {
-        **os.environ,
-        "FLASHMM_SIM__PORT": "0",
-        "FLASHMM_SIM__SYMBOL": symbol,
-        "FLASHMM_SIM__API_KEYS": orjson.dumps({"mm": BENCH_KEY}).decode(),
-        "FLASHMM_SIM__SYNTHETIC__EVENT_RATE_PER_S": str(events_per_s),
-        "FLASHMM_SIM__SYNTHETIC__SEED": str(100 + index),
-        "FLASHMM_TELEMETRY__LOG_LEVEL": "WARNING",
-    }
-    flashmm = Path(sys.executable).parent / "flashmm"
-    proc = subprocess.Popen(
-        [str(flashmm), "venue", "sim"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=cwd
-    )
-    return proc, symbol
 
 
 async def _export_model(root: Path, registry_url: str, stage: str, seed: int) -> None:
@@ -90,27 +70,11 @@ async def _started(runtime: EngineRuntime, task: asyncio.Task[None]) -> None:
         raise CommandFailed(f"the engine did not start within {ENGINE_START_S:.0f} s")
 
 
-def _read_url(proc: subprocess.Popen[bytes]) -> str:
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if not line:
-        raise CommandFailed("a sim venue process for the benchmark exited before listening")
-    url: str = orjson.loads(line)["url"]
-    return url
-
-
 def _merge(stats: list[RuntimeStats], name: str) -> Samples:
     merged = Samples(cap=10_000_000)
     for s in stats:
         merged.extend(getattr(s, name))
     return merged
-
-
-def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 @dataclass(frozen=True)
@@ -155,13 +119,7 @@ async def run_bench(
         if shadow:  # a second version, validated: the shadow challenger's default
             await _export_model(root, registry_url, "validated", SHADOW_SEED)
         per_market = feed_rate / n_markets / BOOK_EVENTS_PER_AGENT_EVENT
-        procs = [_venue_process(i, per_market, root) for i in range(n_markets)]
-        for proc, _ in procs:
-            stack.callback(_stop, proc)
-        urls = {
-            symbol: await asyncio.wait_for(asyncio.to_thread(_read_url, proc), VENUE_START_S)
-            for proc, symbol in procs
-        }
+        urls = await start_sim_venues(stack, n_markets, per_market, root)
         settings = Settings(
             engine=EngineSettings(
                 instance_id="bench",
@@ -171,7 +129,7 @@ async def run_bench(
                 ledger_url=SecretStr(f"sqlite:///{root / 'ledger.db'}"),
                 model_name="bench",
             ),
-            sim=SimSettings(api_keys={"mm": SecretStr(BENCH_KEY)}),
+            sim=SimSettings(api_keys={"mm": SecretStr(VENUE_KEY)}),
             database=DatabaseSettings(url=SecretStr(registry_url)),
             telemetry=TelemetrySettings(
                 log_level="WARNING",
@@ -199,7 +157,7 @@ async def run_bench(
         await asyncio.sleep(seconds)
         elapsed = time.monotonic() - started
         stats = [r.stats for r in runtime.runners]
-        rss = _rss_mb()
+        rss = rss_mb()
         shadow_status = runtime.model_status().shadow
         telemetry_status = runtime.telemetry.status()
         stop.set()
@@ -260,12 +218,3 @@ def _report(
         "fills": sum(fills),
         "load_avg_1m": round(os.getloadavg()[0], 2),
     }
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()

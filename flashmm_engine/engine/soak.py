@@ -28,8 +28,8 @@ from flashmm_engine.config.engine import EngineSettings
 from flashmm_engine.config.services import DatabaseSettings, TelemetrySettings
 from flashmm_engine.config.settings import Settings
 from flashmm_engine.config.sim import SimSettings
-from flashmm_engine.engine.bench import BENCH_KEY, VENUE_START_S, _read_url, _rss_mb, _stop, _venue_process
 from flashmm_engine.engine.runtime import EngineRuntime
+from flashmm_engine.engine.sim_venues import VENUE_KEY, rss_mb, start_sim_venues
 from flashmm_engine.service.signals import install_stop_signals
 
 ENGINE_START_S = 300.0
@@ -107,13 +107,7 @@ async def run_soak(
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="flashmm-soak-") as tmp, ExitStack() as stack:
         root = Path(tmp)
-        procs = [_venue_process(i, feed_rate / n_markets, root) for i in range(n_markets)]
-        for proc, _ in procs:
-            stack.callback(_stop, proc)
-        urls = {
-            symbol: await asyncio.wait_for(asyncio.to_thread(_read_url, proc), VENUE_START_S)
-            for proc, symbol in procs
-        }
+        urls = await start_sim_venues(stack, n_markets, feed_rate / n_markets, root)
         ledger_path = root / "ledger.db"
         settings = Settings(
             engine=EngineSettings(
@@ -124,7 +118,7 @@ async def run_soak(
                 ledger_url=SecretStr(f"sqlite:///{ledger_path}"),
                 fill_journal_dir=root / "fill-journal",
             ),
-            sim=SimSettings(api_keys={"mm": SecretStr(BENCH_KEY)}),
+            sim=SimSettings(api_keys={"mm": SecretStr(VENUE_KEY)}),
             database=DatabaseSettings(url=SecretStr(f"sqlite:///{root / 'registry.db'}")),
             telemetry=TelemetrySettings(log_level="WARNING"),
         )
@@ -147,7 +141,7 @@ async def run_soak(
             stats = [r.stats for r in runtime.runners]
             sample = SoakSample(
                 round((time.monotonic() - started) / 60.0, 3),
-                round(_rss_mb(), 1),
+                round(rss_mb(), 1),
                 open_fds(),
                 len(asyncio.all_tasks()),
                 rows[0],
